@@ -1,0 +1,195 @@
+"""The ``nongthon`` command. Every command takes ``--db PATH`` (a SQLite file, or a database URL);
+without it, the NONGTHON_DB environment variable, else ``nongthon.db`` in the current folder.
+Messages are in Vietnamese; the exit code is 0 on success, 1 when the input or the data is rejected,
+2 on a usage error."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .errors import ImportRejected, NongthonError
+from .imports import export_csv, import_csv
+from .province import load_province
+from .reports import REPORT_COLUMNS, criterion_report, standard_report
+from .sample import SAMPLE_LABEL_VI, load_sample
+from .store import Store
+
+DEFAULT_DB = "nongthon.db"
+REPORT_HEADERS_VI = {
+    "ma_don_vi": "Mã",
+    "ten_don_vi": "Đơn vị",
+    "so_xa": "Số xã",
+    "dat_ntm": "Đạt NTM",
+    "nang_cao": "NTM nâng cao",
+    "kieu_mau": "NTM kiểu mẫu",
+    "binh_quan_tieu_chi": "BQ tiêu chí/xã",
+    "xa_19": "19 TC",
+    "xa_15_18": "15–18",
+    "xa_10_14": "10–14",
+    "xa_5_9": "5–9",
+    "xa_duoi_5": "<5",
+}
+
+
+def _db_default() -> str:
+    # The command line is the edge of the program: the only place that reads the environment.
+    return os.environ.get("NONGTHON_DB", DEFAULT_DB)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db_help = "tệp SQLite hoặc URL cơ sở dữ liệu (mặc định: $NONGTHON_DB hoặc nongthon.db)"
+    # --db is accepted before or after the command; the subcommands' copy must not reset it to the default
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+    parser = argparse.ArgumentParser(prog="nongthon", description="Theo dõi xây dựng nông thôn mới theo từng xã.")
+    parser.add_argument("--db", default=_db_default(), help=db_help)
+    parser.add_argument("--version", action="version", version=f"nongthon {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
+
+    p = sub.add_parser("demo", parents=[common], help="tạo cơ sở dữ liệu với dữ liệu mẫu")
+    p.add_argument("--seed", type=int, default=None, help="hạt giống ngẫu nhiên của dữ liệu mẫu")
+
+    p = sub.add_parser("import", parents=[common], help="nhập tệp CSV kết quả (ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua)")
+    p.add_argument("file", type=Path)
+    p.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra và tóm tắt, không ghi")
+    p.add_argument("--author", default=None, help="người nhập (mặc định: tên người dùng hệ thống)")
+    p.add_argument("--note", default=None, help="ghi chú cho lần nhập")
+
+    p = sub.add_parser("export", parents=[common], help="xuất kết quả hiện hành ra CSV cùng định dạng nhập")
+    p.add_argument("--year", type=int, action="append", help="năm (có thể lặp lại; mặc định: mọi năm)")
+    p.add_argument("--as-of", default=None, help="thời điểm (ISO 8601, UTC) để xuất dữ liệu như đã biết lúc đó")
+    p.add_argument("-o", "--output", type=Path, default=None, help="tệp ra (mặc định: màn hình)")
+
+    p = sub.add_parser("report", parents=[common], help="báo cáo tổng hợp theo huyện và toàn tỉnh")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--csv", action="store_true", help="in CSV (ma_don_vi, ten_don_vi, so_xa, …)")
+    p.add_argument("--as-of", default=None, help="thời điểm (ISO 8601, UTC)")
+    p.add_argument("-o", "--output", type=Path, default=None)
+    return parser
+
+
+def _open(db: str) -> Store:
+    return Store.open(db)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    province = load_province()
+    store = _open(args.db)
+    current = store.current_results()
+    if not current.empty:
+        if not current["sample"].all():
+            print(f"Cơ sở dữ liệu {args.db} đã có số liệu thật; không ghi dữ liệu mẫu vào đó. Hãy dùng --db với một tệp khác.", file=sys.stderr)
+            return 1
+        print(f"{args.db} đã có dữ liệu mẫu ({len(current)} kết quả); giữ nguyên.")
+        return 0
+    t = time.perf_counter()
+    sample = load_sample(store, province, **({"seed": args.seed} if args.seed is not None else {}))
+    print(f"{SAMPLE_LABEL_VI}")
+    print(
+        f"Đã tạo {args.db}: {len(sample.results)} kết quả mẫu cho {sample.results['unit'].nunique()} xã, "
+        f"các năm {sample.results['year'].min()}–{sample.results['year'].max()}, "
+        f"{len(sample.recognitions)} quyết định công nhận mẫu (seed={sample.seed}, {time.perf_counter() - t:.1f} s)."
+    )
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    province = load_province()
+    store = _open(args.db)
+    if not args.file.exists():
+        print(f"Không tìm thấy tệp {args.file}", file=sys.stderr)
+        return 1
+    try:
+        res = import_csv(store, province, args.file, author=args.author or getpass.getuser(), note=args.note, dry_run=args.dry_run)
+    except ImportRejected as exc:
+        print(exc.describe(limit=200), file=sys.stderr)
+        return 1
+    s = res.summary
+    verb = "Kiểm tra (không ghi)" if res.dry_run else "Đã nhập"
+    print(f"{verb} {res.source}: {res.rows} dòng — mới {s.new}, thay đổi {s.changed}, không đổi {s.unchanged}.")
+    if res.encoding != "utf-8":
+        print(f"(tệp mã hóa {res.encoding}, đã chuyển sang UTF-8)")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = _open(args.db)
+    text = export_csv(store, years=args.year, as_of=args.as_of)
+    if store.is_sample(as_of=args.as_of):
+        print(f"Lưu ý: {SAMPLE_LABEL_VI}", file=sys.stderr)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"Đã ghi {text.count(chr(10)) - 1} kết quả vào {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def format_report_text(rep, crit: pd.DataFrame) -> str:  # noqa: ANN001 - StandardReport
+    lines = []
+    if rep.sample:
+        lines += [f"*** {SAMPLE_LABEL_VI} ***", ""]
+    lines.append(f"BÁO CÁO KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI NĂM {rep.year} — bộ tiêu chí {rep.catalog} ({rep.criteria_count} tiêu chí)")
+    lines.append("")
+    table = rep.table.rename(columns=REPORT_HEADERS_VI)
+    lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.2f}".replace(".", ",")))
+    lines.append("")
+    lines.append(
+        "Số đạt chuẩn tính lũy kế theo hạng đánh giá từ kết quả đã lưu: 'Đạt NTM' gồm cả xã nâng cao và kiểu mẫu; "
+        "'NTM nâng cao' gồm cả xã kiểu mẫu."
+    )
+    note = f"Xã có số liệu năm {rep.year}: {rep.xa_with_data}/{rep.xa_in_registry} xã của danh mục đơn vị (trước 01/7/2025)."
+    if rep.official_xa is not None and rep.official_xa != rep.xa_in_registry:
+        note += f" Số xã chính thức cuối năm {rep.year}: {rep.official_xa} (geodata/eligible_xa.csv); danh mục chỉ có {rep.xa_in_registry} xã."
+    lines.append(note)
+    lines.append("")
+    lines.append("SỐ XÃ ĐẠT THEO TỪNG TIÊU CHÍ")
+    ct = crit.rename(columns={"tieu_chi": "TC", "ten_tieu_chi": "Tên tiêu chí", "so_xa_dat": "Đạt", "so_xa_chua_dat": "Chưa đạt", "so_xa_chua_danh_gia": "Chưa đánh giá"})
+    lines.append(ct.to_string(index=False))
+    return "\n".join(lines) + "\n"
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    province = load_province()
+    store = _open(args.db)
+    if not province.catalogs.covers(args.year):
+        print(f"Năm {args.year} không có bộ tiêu chí áp dụng; các năm được hỗ trợ: {province.catalogs.years_text()}", file=sys.stderr)
+        return 1
+    results = store.current_results(as_of=args.as_of, years=[args.year])
+    sample = bool(results["sample"].any())
+    rep = standard_report(results, province, args.year, sample=sample)
+    if args.csv:
+        text = rep.table[REPORT_COLUMNS].to_csv(index=False, lineterminator="\n")
+        if sample:
+            print(f"Lưu ý: {SAMPLE_LABEL_VI}", file=sys.stderr)
+    else:
+        text = format_report_text(rep, criterion_report(results, province, args.year))
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export": cmd_export, "report": cmd_report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except NongthonError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

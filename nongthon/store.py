@@ -1,0 +1,370 @@
+"""Persistence of assessments and recognitions: a SQLite file by default, any SQLAlchemy URL (PostgreSQL)
+otherwise. Rows are append-only: a correction is a new row, the current state is the latest row per key,
+and "as of" a past time gives what was known then. The schema is versioned and migrated in place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from .errors import StoreError
+
+SCHEMA_VERSION = 1
+RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
+LEVELS = ("criterion", "indicator", "condition")
+TIERS = ("ntm", "advanced", "model")
+
+metadata = sa.MetaData()
+
+schema_info = sa.Table(
+    "schema_info",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("applied_at", sa.DateTime, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+)
+
+batches = sa.Table(
+    "batches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # import / sample / edit
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("entered_at", sa.DateTime, nullable=False),
+    sa.Column("sample", sa.Boolean, nullable=False, default=False),
+    sa.Column("rows_written", sa.Integer, nullable=False, default=0),
+)
+
+results = sa.Table(
+    "results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False),
+    sa.Column("unit", sa.String(5), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("catalog", sa.String(32), nullable=False),
+    sa.Column("tier_set", sa.String(16), nullable=False),
+    sa.Column("level", sa.String(16), nullable=False),
+    sa.Column("item", sa.String(32), nullable=False),
+    sa.Column("met", sa.Boolean, nullable=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("entered_at", sa.DateTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.CheckConstraint("met IS NOT NULL OR value IS NOT NULL", name="result_has_met_or_value"),
+    sa.Index("ix_results_key", "unit", "year", "tier_set", "level", "item", "id"),
+    sa.Index("ix_results_entered", "entered_at"),
+)
+
+recognitions = sa.Table(
+    "recognitions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Integer, sa.ForeignKey("batches.id"), nullable=False),
+    sa.Column("unit", sa.String(5), nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # recognise / revoke
+    sa.Column("decision_number", sa.Text, nullable=False),
+    sa.Column("decision_date", sa.Date, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("entered_at", sa.DateTime, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Index("ix_recognitions_unit", "unit", "id"),
+)
+
+
+def _migrate_to_1(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[batches, results, recognitions])
+
+
+#: version -> (description, function). A new schema version appends an entry that alters the tables
+#: in place (never drop-and-recreate), and bumps SCHEMA_VERSION.
+MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
+    1: ("results, recognitions and batches (append-only)", _migrate_to_1),
+}
+
+
+def utcnow() -> datetime:
+    """Now, in UTC, without tzinfo (the store keeps naive UTC timestamps on every backend)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_utc_naive(moment: datetime | str | None) -> datetime | None:
+    if moment is None:
+        return None
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def database_url(target: str | Path) -> str:
+    """A SQLAlchemy URL from a URL or a file path (a path means SQLite)."""
+    text = str(target)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI connection
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+@dataclass(frozen=True)
+class WriteSummary:
+    """What one write did: rows new (no earlier value), changed, and unchanged (skipped)."""
+
+    batch_id: int | None
+    new: int
+    changed: int
+    unchanged: int
+
+    @property
+    def written(self) -> int:
+        return self.new + self.changed
+
+
+class Store:
+    """The assessment store. Open with ``Store.open(path_or_url)``; the schema is created or migrated."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, target: str | Path) -> Store:
+        url = database_url(target)
+        if url.startswith("sqlite:///"):
+            path = Path(url.removeprefix("sqlite:///"))
+            if path.parent and not path.parent.exists():
+                raise StoreError(f"Thư mục {path.parent} không tồn tại; không thể tạo cơ sở dữ liệu {path}")
+        engine = sa.create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ---------------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            if not sa.inspect(conn).has_table("schema_info"):
+                return 0
+            return int(conn.execute(sa.select(sa.func.max(schema_info.c.version))).scalar() or 0)
+
+    def migrate(self) -> int:
+        """Bring the schema to SCHEMA_VERSION, one migration per transaction. Returns the version."""
+        with self.engine.begin() as conn:
+            metadata.create_all(conn, tables=[schema_info])
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"Cơ sở dữ liệu có lược đồ phiên bản {current}, mới hơn phiên bản {SCHEMA_VERSION} mà "
+                "nongthon này hiểu; hãy cập nhật nongthon."
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            description, step = MIGRATIONS[version]
+            with self.engine.begin() as conn:
+                step(conn)
+                conn.execute(sa.insert(schema_info).values(version=version, applied_at=utcnow(), description=description))
+        return SCHEMA_VERSION
+
+    # -- results --------------------------------------------------------------------------------------
+    def current_results(
+        self,
+        as_of: datetime | str | None = None,
+        years: Iterable[int] | None = None,
+        units: Iterable[str] | None = None,
+    ) -> pd.DataFrame:
+        """The latest row per (unit, year, tier_set, level, item), as known at ``as_of`` (default: now)."""
+        latest = sa.select(sa.func.max(results.c.id).label("id")).group_by(*[results.c[k] for k in RESULT_KEY])
+        latest = self._filtered(latest, as_of, years, units)
+        query = sa.select(results, batches.c.sample).join(batches, batches.c.id == results.c.batch_id)
+        query = query.where(results.c.id.in_(latest.scalar_subquery()))
+        return self._frame(query)
+
+    def history(self, unit: str | None = None, year: int | None = None) -> pd.DataFrame:
+        """Every stored row, oldest first: the audit trail."""
+        query = sa.select(results, batches.c.sample).join(batches, batches.c.id == results.c.batch_id)
+        if unit is not None:
+            query = query.where(results.c.unit == unit)
+        if year is not None:
+            query = query.where(results.c.year == year)
+        return self._frame(query.order_by(results.c.id))
+
+    def _filtered(self, query, as_of, years, units):  # noqa: ANN001, ANN202 - SQLAlchemy select
+        if as_of is not None:
+            query = query.where(results.c.entered_at <= to_utc_naive(as_of))
+        if years is not None:
+            query = query.where(results.c.year.in_([int(y) for y in years]))
+        if units is not None:
+            query = query.where(results.c.unit.in_(list(units)))
+        return query
+
+    def _frame(self, query) -> pd.DataFrame:  # noqa: ANN001
+        with self.engine.connect() as conn:
+            df = pd.read_sql(query, conn)
+        df["met"] = df["met"].astype("boolean")
+        df["value"] = df["value"].astype("Float64")
+        df["year"] = df["year"].astype("int64")
+        df["sample"] = df["sample"].astype(bool)
+        return df
+
+    def write_results(
+        self,
+        rows: pd.DataFrame,
+        *,
+        source: str,
+        author: str,
+        kind: str = "import",
+        sample: bool = False,
+        note: str | None = None,
+        dry_run: bool = False,
+    ) -> WriteSummary:
+        """Append the rows that differ from the current state, all in one transaction.
+
+        ``rows`` has the columns unit, year, catalog, tier_set, level, item, met, value (and optionally note).
+        A row equal to the current value of its key is skipped, so writing the same rows twice changes
+        nothing the second time."""
+        incoming = rows.copy()
+        if "note" not in incoming:
+            incoming["note"] = note
+        incoming["met"] = incoming["met"].astype("boolean")
+        incoming["value"] = incoming["value"].astype("Float64")
+        with self.engine.begin() as conn:
+            current = self._current_for(conn, incoming)
+            merged = incoming.merge(current, on=RESULT_KEY, how="left", suffixes=("", "_old"), indicator=True)
+            is_new = merged["_merge"] == "left_only"
+            same_met = (merged["met"] == merged["met_old"]).fillna(False) | (merged["met"].isna() & merged["met_old"].isna())
+            same_val = (merged["value"] == merged["value_old"]).fillna(False) | (merged["value"].isna() & merged["value_old"].isna())
+            unchanged = ~is_new & same_met & same_val
+            to_write = merged[~unchanged]
+            summary_new, summary_changed = int(is_new.sum()), int((~is_new & ~unchanged).sum())
+            if dry_run or to_write.empty:
+                conn.rollback()
+                return WriteSummary(None, summary_new, summary_changed, int(unchanged.sum()))
+            now = utcnow()
+            batch_id = conn.execute(
+                sa.insert(batches).values(kind=kind, source=source, author=author, entered_at=now, sample=sample, rows_written=len(to_write))
+            ).inserted_primary_key[0]
+            records = [
+                {
+                    "batch_id": batch_id,
+                    "unit": r.unit,
+                    "year": int(r.year),
+                    "catalog": r.catalog,
+                    "tier_set": r.tier_set,
+                    "level": r.level,
+                    "item": r.item,
+                    "met": None if pd.isna(r.met) else bool(r.met),
+                    "value": None if pd.isna(r.value) else float(r.value),
+                    "source": source,
+                    "author": author,
+                    "entered_at": now,
+                    "note": None if r.note is None or (isinstance(r.note, float) and pd.isna(r.note)) else str(r.note),
+                }
+                for r in to_write.itertuples(index=False)
+            ]
+            conn.execute(sa.insert(results), records)
+        return WriteSummary(batch_id, summary_new, summary_changed, int(unchanged.sum()))
+
+    def _current_for(self, conn: Connection, incoming: pd.DataFrame) -> pd.DataFrame:
+        years = sorted({int(y) for y in incoming["year"]})
+        latest = sa.select(sa.func.max(results.c.id)).where(results.c.year.in_(years)).group_by(*[results.c[k] for k in RESULT_KEY])
+        query = sa.select(*[results.c[k] for k in RESULT_KEY], results.c.met, results.c.value).where(results.c.id.in_(latest.scalar_subquery()))
+        df = pd.read_sql(query, conn)
+        df["met"] = df["met"].astype("boolean")
+        df["value"] = df["value"].astype("Float64")
+        df["year"] = df["year"].astype("int64")
+        return df
+
+    # -- recognitions ---------------------------------------------------------------------------------
+    def add_recognition(
+        self,
+        unit: str,
+        tier: str,
+        decision_number: str,
+        decision_date: date,
+        *,
+        action: str = "recognise",
+        source: str,
+        author: str,
+        note: str | None = None,
+        sample: bool = False,
+    ) -> int:
+        if tier not in TIERS:
+            raise StoreError(f"Hạng {tier!r} không hợp lệ; cho phép: {', '.join(TIERS)}")
+        if action not in ("recognise", "revoke"):
+            raise StoreError(f"Thao tác {action!r} không hợp lệ; cho phép: recognise, revoke")
+        return self.add_recognitions(
+            pd.DataFrame([{"unit": unit, "tier": tier, "action": action, "decision_number": decision_number, "decision_date": decision_date, "note": note}]),
+            source=source,
+            author=author,
+            sample=sample,
+        )
+
+    def add_recognitions(self, rows: pd.DataFrame, *, source: str, author: str, sample: bool = False) -> int:
+        now = utcnow()
+        with self.engine.begin() as conn:
+            batch_id = conn.execute(
+                sa.insert(batches).values(kind="recognition", source=source, author=author, entered_at=now, sample=sample, rows_written=len(rows))
+            ).inserted_primary_key[0]
+            conn.execute(
+                sa.insert(recognitions),
+                [
+                    {
+                        "batch_id": batch_id,
+                        "unit": r.unit,
+                        "tier": r.tier,
+                        "action": r.action,
+                        "decision_number": r.decision_number,
+                        "decision_date": r.decision_date,
+                        "source": source,
+                        "author": author,
+                        "entered_at": now,
+                        "note": getattr(r, "note", None),
+                    }
+                    for r in rows.itertuples(index=False)
+                ],
+            )
+        return int(batch_id)
+
+    def recognitions(self, as_of: datetime | str | None = None) -> pd.DataFrame:
+        query = sa.select(recognitions, batches.c.sample).join(batches, batches.c.id == recognitions.c.batch_id)
+        if as_of is not None:
+            query = query.where(recognitions.c.entered_at <= to_utc_naive(as_of))
+        with self.engine.connect() as conn:
+            df = pd.read_sql(query.order_by(recognitions.c.id), conn)
+        df["decision_date"] = pd.to_datetime(df["decision_date"]).dt.date
+        df["sample"] = df["sample"].astype(bool)
+        return df
+
+    # -- provenance -----------------------------------------------------------------------------------
+    def is_sample(self, as_of: datetime | str | None = None) -> bool:
+        """True when any result in the current state comes from the generated sample."""
+        cur = self.current_results(as_of=as_of)
+        return bool(cur["sample"].any())
+
+    def data_version(self) -> tuple[int, int]:
+        """A value that changes whenever results or recognitions are written (for caches)."""
+        with self.engine.connect() as conn:
+            r = conn.execute(sa.select(sa.func.max(results.c.id))).scalar() or 0
+            c = conn.execute(sa.select(sa.func.max(recognitions.c.id))).scalar() or 0
+        return int(r), int(c)

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from nongthon.province import load_province
+from nongthon.sample import load_sample
+from nongthon.store import Store
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def province():
+    return load_province()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store.open(tmp_path / "test.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory, province) -> Path:
+    path = tmp_path_factory.mktemp("sample") / "sample.db"
+    s = Store.open(path)
+    load_sample(s, province)
+    s.close()
+    return path
+
+
+@pytest.fixture
+def sample_store(sample_db, tmp_path):
+    """A private copy of the sample database (tests may write to it)."""
+    path = tmp_path / "sample.db"
+    shutil.copy(sample_db, path)
+    s = Store.open(path)
+    yield s
+    s.close()
+
+
+def results_frame(rows: list[dict]) -> pd.DataFrame:
+    """Hand-written results in the store's shape (catalogue chosen from the year)."""
+    df = pd.DataFrame(rows)
+    for col, default in (("level", "criterion"), ("tier_set", "ntm"), ("met", pd.NA), ("value", pd.NA)):
+        if col not in df:
+            df[col] = default
+    df["catalog"] = df["year"].map(lambda y: "qd318-2022" if y >= 2022 else "qd1980-2016")
+    df["met"] = df["met"].astype("boolean")
+    df["value"] = df["value"].astype("Float64")
+    df["item"] = df["item"].astype(str)
+    return df[["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"]]
