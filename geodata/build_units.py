@@ -72,8 +72,7 @@ def build_rows(db: Path, province_code: str = PROVINCE_CODE) -> list[dict[str, s
         }
     ]
     seen_districts: set[str] = set()
-    for (_, _, _, _, district, district_short, dtype, dcode, dlat, dlon,
-         ward, ward_short, wtype, wcode, wlat, wlon) in records:
+    for _, _, _, _, district, district_short, dtype, dcode, dlat, dlon, ward, ward_short, wtype, wcode, wlat, wlon in records:
         if dcode not in seen_districts:
             seen_districts.add(dcode)
             rows.append(

@@ -86,7 +86,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     current = store.current_results()
     if not current.empty:
         if not current["sample"].all():
-            print(f"Cơ sở dữ liệu {args.db} đã có số liệu thật; không ghi dữ liệu mẫu vào đó. Hãy dùng --db với một tệp khác.", file=sys.stderr)
+            print(
+                f"Cơ sở dữ liệu {args.db} đã có số liệu thật; không ghi dữ liệu mẫu vào đó. Hãy dùng --db với một tệp khác.",
+                file=sys.stderr,
+            )
             return 1
         print(f"{args.db} đã có dữ liệu mẫu ({len(current)} kết quả); giữ nguyên.")
         return 0
@@ -148,11 +151,21 @@ def format_report_text(rep, crit: pd.DataFrame) -> str:  # noqa: ANN001 - Standa
     )
     note = f"Xã có số liệu năm {rep.year}: {rep.xa_with_data}/{rep.xa_in_registry} xã của danh mục đơn vị (trước 01/7/2025)."
     if rep.official_xa is not None and rep.official_xa != rep.xa_in_registry:
-        note += f" Số xã chính thức cuối năm {rep.year}: {rep.official_xa} (geodata/eligible_xa.csv); danh mục chỉ có {rep.xa_in_registry} xã."
+        note += (
+            f" Số xã chính thức cuối năm {rep.year}: {rep.official_xa} (geodata/eligible_xa.csv); danh mục chỉ có {rep.xa_in_registry} xã."
+        )
     lines.append(note)
     lines.append("")
     lines.append("SỐ XÃ ĐẠT THEO TỪNG TIÊU CHÍ")
-    ct = crit.rename(columns={"tieu_chi": "TC", "ten_tieu_chi": "Tên tiêu chí", "so_xa_dat": "Đạt", "so_xa_chua_dat": "Chưa đạt", "so_xa_chua_danh_gia": "Chưa đánh giá"})
+    ct = crit.rename(
+        columns={
+            "tieu_chi": "TC",
+            "ten_tieu_chi": "Tên tiêu chí",
+            "so_xa_dat": "Đạt",
+            "so_xa_chua_dat": "Chưa đạt",
+            "so_xa_chua_danh_gia": "Chưa đánh giá",
+        }
+    )
     lines.append(ct.to_string(index=False))
     return "\n".join(lines) + "\n"
 

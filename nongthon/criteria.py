@@ -262,7 +262,10 @@ def parse_catalog(data: Any, source: str) -> Catalog:
         if c["from_set"] is not None:
             known = {(r["set"], r["code"]) for r in ind_rows}
             if (c["from_set"], c["from_indicator"]) not in known:
-                chk.fail(f"sets.kieu_mau.conditions[{c['code']}].threshold_from", f"không có chỉ tiêu {c['from_indicator']!r} trong bộ {c['from_set']!r}")
+                chk.fail(
+                    f"sets.kieu_mau.conditions[{c['code']}].threshold_from",
+                    f"không có chỉ tiêu {c['from_indicator']!r} trong bộ {c['from_set']!r}",
+                )
     chk.raise_if_any()
     thresholds = pd.DataFrame(thr_rows, columns=["set", "code", "region", "year", "value"])
     thresholds["year"] = thresholds["year"].astype("Int64")
@@ -274,9 +277,14 @@ def parse_catalog(data: Any, source: str) -> Catalog:
         regions=tuple(regions),
         sets=sets,
         criteria=pd.DataFrame(crit_rows, columns=["set", "criterion", "name_vi", "confidence", "indicators_complete"]),
-        indicators=pd.DataFrame(ind_rows, columns=["set", "code", "criterion", "name_vi", "measure_unit", "kind", "confidence", "threshold_confidence", "source"]),
+        indicators=pd.DataFrame(
+            ind_rows,
+            columns=["set", "code", "criterion", "name_vi", "measure_unit", "kind", "confidence", "threshold_confidence", "source"],
+        ),
         thresholds=thresholds,
-        conditions=pd.DataFrame(cond_rows, columns=["code", "name_vi", "measure_unit", "kind", "confidence", "from_set", "from_indicator", "factor"]),
+        conditions=pd.DataFrame(
+            cond_rows, columns=["code", "name_vi", "measure_unit", "kind", "confidence", "from_set", "from_indicator", "factor"]
+        ),
     )
 
 
@@ -317,7 +325,15 @@ def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
             if code not in known:
                 chk.fail(f"thresholds.{set_code}.{code}", f"không có chỉ tiêu này trong bộ {set_code}; có: {', '.join(sorted(known))}")
                 continue
-            rows += _threshold_rows(chk, f"thresholds.{set_code}.{code}", set_code, code, spec, set(catalog.regions), range(catalog.year_from, catalog.year_to + 1))
+            rows += _threshold_rows(
+                chk,
+                f"thresholds.{set_code}.{code}",
+                set_code,
+                code,
+                spec,
+                set(catalog.regions),
+                range(catalog.year_from, catalog.year_to + 1),
+            )
     chk.raise_if_any()
     new = pd.DataFrame(rows, columns=["set", "code", "region", "year", "value"])
     new["year"] = new["year"].astype("Int64")
@@ -346,7 +362,9 @@ def load_catalog_file(path: str | Path, overrides: str | Path | None = None) -> 
 
 
 def builtin_catalog_ids() -> list[str]:
-    return sorted(p.name.removesuffix(".yaml") for p in resources.files(__package__).joinpath("catalogs").iterdir() if p.name.endswith(".yaml"))
+    return sorted(
+        p.name.removesuffix(".yaml") for p in resources.files(__package__).joinpath("catalogs").iterdir() if p.name.endswith(".yaml")
+    )
 
 
 @lru_cache(maxsize=16)

@@ -53,7 +53,9 @@ def decode(data: bytes, source: str) -> tuple[str, str]:
     if len(data) > MAX_BYTES:
         raise ImportRejected(source, [RowError(0, "(tệp)", f"{len(data)} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
     if b"\x00" in data[:4096]:
-        raise ImportRejected(source, [RowError(0, "(tệp)", source, "không phải tệp CSV văn bản (có byte 0); hãy lưu bảng tính dưới dạng CSV UTF-8")])
+        raise ImportRejected(
+            source, [RowError(0, "(tệp)", source, "không phải tệp CSV văn bản (có byte 0); hãy lưu bảng tính dưới dạng CSV UTF-8")]
+        )
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -78,7 +80,9 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
             detail.append(f"cột không nhận {', '.join(extra)}")
         if not detail:
             detail.append("sai thứ tự cột")
-        raise ImportRejected(source, [RowError(1, "(dòng tiêu đề)", ",".join(header), f"{'; '.join(detail)}; tiêu đề phải đúng là {','.join(HEADER)}")])
+        raise ImportRejected(
+            source, [RowError(1, "(dòng tiêu đề)", ",".join(header), f"{'; '.join(detail)}; tiêu đề phải đúng là {','.join(HEADER)}")]
+        )
     raw.columns = HEADER
     df = raw.apply(lambda col: col.map(nfc))
     df["row"] = np.arange(len(df)) + 2
@@ -97,7 +101,13 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
     bad(code_ok & ~known, "ma_xa", f"không có đơn vị cấp xã mã này trong danh mục {reg.province_name}")
     utype = df["ma_xa"].map(communes["unit_type"])
     not_xa = known & (utype != "xa")
-    bad(not_xa, "ma_xa", lambda r: f"{communes.at[r['ma_xa'], 'name']} là {'phường' if utype[r.name] == 'phuong' else 'thị trấn'}, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã")
+    bad(
+        not_xa,
+        "ma_xa",
+        lambda r: (
+            f"{communes.at[r['ma_xa'], 'name']} là {'phường' if utype[r.name] == 'phuong' else 'thị trấn'}, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã"
+        ),
+    )
     unit_ok = known & ~not_xa
 
     year_ok = df["nam"].str.fullmatch(r"\d{4}")
@@ -198,7 +208,14 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
         first_row = keyed[~dup].set_index(key)["row"]
         for _, r in keyed[dup].iterrows():
             first = first_row.loc[tuple(r[k] for k in key)]
-            errors.append(RowError(int(r["row"]), "tieu_chi", r["item"], f"trùng với dòng {first} (cùng xã {r['unit']}, năm {int(r['year'])}, bộ {r['tier_set']}); mỗi kết quả chỉ ghi một lần trong tệp"))
+            errors.append(
+                RowError(
+                    int(r["row"]),
+                    "tieu_chi",
+                    r["item"],
+                    f"trùng với dòng {first} (cùng xã {r['unit']}, năm {int(r['year'])}, bộ {r['tier_set']}); mỗi kết quả chỉ ghi một lần trong tệp",
+                )
+            )
     if errors:
         errors.sort(key=lambda e: (e.row, HEADER.index(e.column) if e.column in HEADER else -1))
         raise ImportRejected(source, errors)
@@ -230,7 +247,9 @@ def import_csv(
             raise ValueError("path or data is required")
         p = Path(path)
         if p.stat().st_size > MAX_BYTES:
-            raise ImportRejected(str(p), [RowError(0, "(tệp)", f"{p.stat().st_size} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
+            raise ImportRejected(
+                str(p), [RowError(0, "(tệp)", f"{p.stat().st_size} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")]
+            )
         data = p.read_bytes()
     name = source or (Path(path).name if path is not None else "dữ liệu tải lên")
     text, encoding = decode(data, name)

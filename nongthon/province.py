@@ -40,9 +40,7 @@ def load_province(code: str = "54") -> Province:
         raise CatalogError(f"Không có hồ sơ tỉnh mã {code!r} (nongthon/provinces/{code}.yaml)")
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     overrides = doc.get("overrides") or {}
-    catalogs = [
-        load_catalog(cid, str(path.parent / overrides[cid]) if cid in overrides else None) for cid in doc["catalogs"]
-    ]
+    catalogs = [load_catalog(cid, str(path.parent / overrides[cid]) if cid in overrides else None) for cid in doc["catalogs"]]
     registry = load_registry()
     if registry.province_code != doc["code"]:
         raise CatalogError(f"Danh mục đơn vị là của tỉnh {registry.province_code}, không phải {doc['code']}")

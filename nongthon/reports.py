@@ -16,8 +16,18 @@ from .province import Province
 from .scoring import MET, NOT_EVALUATED, NOT_MET, TIER_RANK, commune_scores, criterion_status
 
 REPORT_COLUMNS = [
-    "ma_don_vi", "ten_don_vi", "so_xa", "dat_ntm", "nang_cao", "kieu_mau", "binh_quan_tieu_chi",
-    "xa_19", "xa_15_18", "xa_10_14", "xa_5_9", "xa_duoi_5",
+    "ma_don_vi",
+    "ten_don_vi",
+    "so_xa",
+    "dat_ntm",
+    "nang_cao",
+    "kieu_mau",
+    "binh_quan_tieu_chi",
+    "xa_19",
+    "xa_15_18",
+    "xa_10_14",
+    "xa_5_9",
+    "xa_duoi_5",
 ]
 #: band edges (inclusive lower bounds) of criteria met; provinces choose them, these are the usual ones
 BANDS = [("xa_19", 19, 99), ("xa_15_18", 15, 18), ("xa_10_14", 10, 14), ("xa_5_9", 5, 9), ("xa_duoi_5", 0, 4)]

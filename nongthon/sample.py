@@ -29,7 +29,18 @@ SOURCE = "dữ liệu mẫu (nongthon.sample)"
 #: share of the registry's xã assessed NTM at the end of each year: the official share where a public
 #: figure exists (35/88 in 2017, 45/88 in 2018, 51/88 in 2019, 64/83 in 2023), interpolated otherwise;
 #: 2022 dips because the 2021–2025 set is harder.
-NTM_SHARE = {2016: 0.20, 2017: 35 / 88, 2018: 45 / 88, 2019: 51 / 88, 2020: 0.66, 2021: 0.72, 2022: 0.62, 2023: 64 / 83, 2024: 0.82, 2025: 0.85}
+NTM_SHARE = {
+    2016: 0.20,
+    2017: 35 / 88,
+    2018: 45 / 88,
+    2019: 51 / 88,
+    2020: 0.66,
+    2021: 0.72,
+    2022: 0.62,
+    2023: 64 / 83,
+    2024: 0.82,
+    2025: 0.85,
+}
 #: advanced xã (2021–2025 set) at the end of each year; 16 in 2023 is the public figure
 ADVANCED = {2022: 8, 2023: 16, 2024: 21, 2025: 25}
 MODEL = {2024: 1, 2025: 4}
@@ -47,8 +58,22 @@ FIXED_NTM = {
     "562": {"*": 2017, "Hòa Phong": 2016, "Hòa Mỹ Tây": 2016, "Hòa Tân Tây": 2016, "Hòa Thịnh": 2018},
     "563": {"*": 2017, "Hòa Quang Bắc": 2016, "Hòa An": 2016, "Hòa Trị": 2016, "Hòa Định Đông": 2019},
     "555": {"*": 2017, "Bình Kiến": 2016},
-    "559": {"An Chấn": 2018, "An Dân": 2018, "An Nghiệp": 2018, "An Thọ": 2019, "An Xuân": 2019, "An Hiệp": 2021, "An Lĩnh": 2021,
-            "An Mỹ": 2017, "An Ninh Đông": 2020, "An Ninh Tây": 2020, "An Cư": 2020, "An Hòa Hải": 2020, "An Thạch": 2020, "An Định": 2020},
+    "559": {
+        "An Chấn": 2018,
+        "An Dân": 2018,
+        "An Nghiệp": 2018,
+        "An Thọ": 2019,
+        "An Xuân": 2019,
+        "An Hiệp": 2021,
+        "An Lĩnh": 2021,
+        "An Mỹ": 2017,
+        "An Ninh Đông": 2020,
+        "An Ninh Tây": 2020,
+        "An Cư": 2020,
+        "An Hòa Hải": 2020,
+        "An Thạch": 2020,
+        "An Định": 2020,
+    },
     "560": {"Sơn Định": 2019, "Sơn Xuân": 2019},
     "561": {"Ea Ly": 2017, "Sơn Giang": 2017, "Đức Bình Đông": 2018, "Đức Bình Tây": 2018},
     "557": {"Xuân Thọ 2": 2021, "Xuân Lâm": 2021, "Xuân Bình": 2017},
@@ -56,7 +81,15 @@ FIXED_NTM = {
 #: xã that lose NTM when re-assessed against the 2021–2025 set, and for how many years
 SWITCH_DROPS = {"559": {"An Ninh Tây": 2, "An Cư": 2, "An Định": 2, "An Hòa Hải": 1, "An Thạch": 1, "An Lĩnh": 1}}
 FIXED_ADVANCED = {
-    "563": {"Hòa Quang Bắc": 2022, "Hòa Trị": 2022, "Hòa An": 2022, "Hòa Quang Nam": 2023, "Hòa Hội": 2024, "Hòa Thắng": 2024, "Hòa Định Đông": 2024},
+    "563": {
+        "Hòa Quang Bắc": 2022,
+        "Hòa Trị": 2022,
+        "Hòa An": 2022,
+        "Hòa Quang Nam": 2023,
+        "Hòa Hội": 2024,
+        "Hòa Thắng": 2024,
+        "Hòa Định Đông": 2024,
+    },
     "562": {"Hòa Phong": 2022, "Hòa Mỹ Tây": 2022, "Hòa Tân Tây": 2022},
     "555": {"Bình Kiến": 2022},
     "557": {"Xuân Bình": 2023},

@@ -21,21 +21,26 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .criteria import ALL_REGIONS, Catalog
+from .criteria import ALL_REGIONS, SET_CODES, Catalog
 from .province import Province
 
 MET, NOT_MET, NOT_EVALUATED = "met", "not_met", "not_evaluated"
 STATUSES = (MET, NOT_MET, NOT_EVALUATED)
+BASES = ("criterion", "indicators", "none")
 TIER_ORDER = ("none", "ntm", "advanced", "model")
 TIER_RANK = {t: i for i, t in enumerate(TIER_ORDER)}
 SET_PREFIX = {"ntm": "ntm", "nang_cao": "adv", "kieu_mau": "model"}
 
 
 def _catalog_tables(province: Province, years: list[int]) -> dict[str, pd.DataFrame]:
-    cats: list[Catalog] = sorted({province.catalogs.for_year(y).id: province.catalogs.for_year(y) for y in years}.values(), key=lambda c: c.id)
+    cats: list[Catalog] = sorted(
+        {province.catalogs.for_year(y).id: province.catalogs.for_year(y) for y in years}.values(), key=lambda c: c.id
+    )
+
     def stack(attr: str) -> pd.DataFrame:
         frames = [getattr(c, attr).assign(catalog=c.id) for c in cats]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     sets = pd.DataFrame(
         [{"catalog": c.id, "tier_set": s, "criteria_count": info["criteria_count"]} for c in cats for s, info in c.sets.items()]
     )
@@ -83,8 +88,10 @@ def _evaluate(kind: pd.Series, value: pd.Series, threshold: pd.Series) -> pd.Ser
     mx = (kind == "maximum") & v.notna() & t.notna()
     ab = (kind == "absence") & v.notna()
     bo = (kind == "boolean") & v.notna()
-    res[mn] = v[mn] >= t[mn]
-    res[mx] = v[mx] <= t[mx]
+    # thresholds derived by a factor (110 % of 50 = 55.000000000000007) must not fail a value of exactly 55
+    tol = 1e-9 * t.abs().clip(lower=1.0)
+    res[mn] = v[mn] >= t[mn] - tol[mn]
+    res[mx] = v[mx] <= t[mx] + tol[mx]
     res[ab] = v[ab] == 0
     res[bo] = v[bo] != 0
     return res
@@ -112,36 +119,98 @@ def indicator_status(results: pd.DataFrame, province: Province) -> pd.DataFrame:
     return ind[cols]
 
 
-def criterion_status(results: pd.DataFrame, province: Province, years: list[int] | None = None, units: list[str] | None = None) -> pd.DataFrame:
+def _key(unit_idx: np.ndarray, year: np.ndarray, set_idx: np.ndarray, criterion: np.ndarray) -> np.ndarray:
+    """One int64 per (unit, year, set, criterion): integer keys join far faster than four string columns."""
+    return ((unit_idx.astype("int64") * 4096 + year.astype("int64")) * 4 + set_idx.astype("int64")) * 256 + criterion.astype("int64")
+
+
+def _criterion_frame(results: pd.DataFrame, province: Province, years: list[int], units: list[str]) -> pd.DataFrame:
+    """Internal: every (unit, year, set, criterion) with integer columns u (position in ``units``), year,
+    s (position in SET_CODES), c (criterion number), st (0 met, 1 not met, 2 not evaluated) and basis."""
+    tables = _catalog_tables(province, years)
+    unit_index = pd.Index(units)
+    set_pos = {code: i for i, code in enumerate(SET_CODES)}
+    crit_table = tables["criteria"].merge(tables["year_catalog"], on="catalog")  # year, catalog, set, criterion
+    crit_table = crit_table.assign(s=crit_table["tier_set"].map(set_pos), c=crit_table["criterion"].astype("int64"))
+    n_ind = tables["indicators"].groupby(["catalog", "tier_set", "criterion"]).size().rename("n_indicators").reset_index()
+    crit_table = crit_table.merge(n_ind, on=["catalog", "tier_set", "criterion"], how="left")
+    crit_table["n_indicators"] = crit_table["n_indicators"].fillna(0).astype("int64")
+    n_units, n_rows = len(units), len(crit_table)
+    frame = pd.DataFrame(
+        {
+            "u": np.repeat(np.arange(n_units), n_rows),
+            "year": np.tile(crit_table["year"].to_numpy(), n_units),
+            "s": np.tile(crit_table["s"].to_numpy(), n_units),
+            "c": np.tile(crit_table["c"].to_numpy(), n_units),
+            "catalog": np.tile(crit_table["catalog"].to_numpy(), n_units),
+        }
+    )
+    complete = np.tile(crit_table["indicators_complete"].astype(bool).to_numpy(), n_units)
+    n_indicators = np.tile(crit_table["n_indicators"].to_numpy(), n_units)
+    # frame row of (unit u, year, set s, criterion c) = u * n_rows + its row in crit_table
+    table_keys = pd.Index(_key(np.zeros(n_rows), crit_table["year"].to_numpy(), crit_table["s"].to_numpy(), crit_table["c"].to_numpy()))
+
+    def rows_of(u: np.ndarray, year: np.ndarray, s_idx: np.ndarray, c: np.ndarray) -> np.ndarray:
+        t = table_keys.get_indexer(_key(np.zeros(len(u)), year, s_idx, c))
+        return np.where((u >= 0) & (t >= 0), u * n_rows + t, -1)
+
+    rec = results[results["level"] == "criterion"]
+    # look up each distinct string once (a few dozen items, thousands of units), then spread by code
+    item_codes, items = pd.factorize(rec["item"])
+    rec_c = pd.to_numeric(pd.Series(items), errors="coerce").fillna(-1).astype("int64").to_numpy()[item_codes]
+    rec_s = pd.Categorical(rec["tier_set"], categories=SET_CODES).codes
+    unit_codes, rec_units = pd.factorize(rec["unit"])
+    rec_u = unit_index.get_indexer(rec_units)[unit_codes]
+    pos = rows_of(rec_u, rec["year"].to_numpy(), rec_s, rec_c)
+    keep = pos >= 0
+    pos, rec_met_values = pos[keep], rec["met"].to_numpy(dtype=object)[keep]
+    last = ~pd.Series(pos).duplicated(keep="last").to_numpy()  # the store gives one row per key; be safe anyway
+    rec_known = np.zeros(len(frame), dtype=bool)
+    rec_met = np.zeros(len(frame), dtype=bool)
+    valid = last & ~pd.isna(rec_met_values)
+    rec_known[pos[valid]] = True
+    rec_met[pos[valid]] = rec_met_values[valid].astype(bool)
+
+    m = np.zeros(len(frame), dtype="int64")
+    n = np.zeros(len(frame), dtype="int64")
+    ind = results[results["level"] == "indicator"]
+    if len(ind):
+        ind = indicator_status(ind[ind["unit"].isin(units) & ind["year"].isin(years)], province)
+    if len(ind):
+        ipos = rows_of(
+            unit_index.get_indexer(ind["unit"]),
+            ind["year"].to_numpy(),
+            ind["tier_set"].map(set_pos).to_numpy(),
+            ind["criterion"].astype("int64").to_numpy(),
+        )
+        ok = ipos >= 0
+        np.add.at(m, ipos[ok], (ind["status"] == MET).to_numpy()[ok])
+        np.add.at(n, ipos[ok], (ind["status"] == NOT_MET).to_numpy()[ok])
+    from_ind = np.where(n > 0, 1, np.where(complete & (n_indicators > 0) & (m == n_indicators), 0, 2))
+    frame["st"] = np.where(rec_known, np.where(rec_met, 0, 1), from_ind).astype("int8")
+    frame["basis"] = np.where(rec_known, 0, np.where((m + n) > 0, 1, 2)).astype("int8")
+    return frame
+
+
+def criterion_status(
+    results: pd.DataFrame, province: Province, years: list[int] | None = None, units: list[str] | None = None
+) -> pd.DataFrame:
     """One row per (unit, year, tier_set, criterion) for every eligible xã and year: status and basis
     ('criterion' = recorded at criterion level, 'indicators' = decided from indicator values, 'none')."""
     years = sorted(set(years if years is not None else results["year"].unique().tolist()))
     units = list(units) if units is not None else list(province.registry.xa().index)
-    tables = _catalog_tables(province, years)
-    grid = pd.MultiIndex.from_product([units, years], names=["unit", "year"]).to_frame(index=False)
-    grid = grid.merge(tables["year_catalog"], on="year")
-    crit = grid.merge(tables["criteria"][["catalog", "tier_set", "criterion", "indicators_complete"]], on="catalog")
-    rec = results[results["level"] == "criterion"][["unit", "year", "tier_set", "item", "met"]].rename(columns={"item": "criterion", "met": "recorded"})
-    crit = crit.merge(rec, on=["unit", "year", "tier_set", "criterion"], how="left")
-    ind = indicator_status(results[results["unit"].isin(units) & results["year"].isin(years)], province)
-    if not ind.empty:
-        agg = ind.assign(m=ind["status"] == MET, n=ind["status"] == NOT_MET).groupby(["unit", "year", "tier_set", "criterion"], as_index=False)[["m", "n"]].sum()
-        crit = crit.merge(agg, on=["unit", "year", "tier_set", "criterion"], how="left")
-    else:
-        crit["m"] = 0
-        crit["n"] = 0
-    n_ind = tables["indicators"].groupby(["catalog", "tier_set", "criterion"]).size().rename("n_indicators").reset_index()
-    crit = crit.merge(n_ind, on=["catalog", "tier_set", "criterion"], how="left")
-    crit[["m", "n", "n_indicators"]] = crit[["m", "n", "n_indicators"]].fillna(0).astype("int64")
-    from_ind = np.where(
-        crit["n"] > 0,
-        NOT_MET,
-        np.where(crit["indicators_complete"].astype(bool) & (crit["n_indicators"] > 0) & (crit["m"] == crit["n_indicators"]), MET, NOT_EVALUATED),
+    f = _criterion_frame(results, province, years, units)
+    return pd.DataFrame(
+        {
+            "unit": np.asarray(units, dtype=object)[f["u"].to_numpy()] if len(f) else pd.Series(dtype=object),
+            "year": f["year"],
+            "catalog": f["catalog"],
+            "tier_set": np.asarray(SET_CODES, dtype=object)[f["s"].to_numpy()] if len(f) else pd.Series(dtype=object),
+            "criterion": f["c"].astype(str),
+            "status": np.asarray(STATUSES, dtype=object)[f["st"].to_numpy()] if len(f) else pd.Series(dtype=object),
+            "basis": np.asarray(BASES, dtype=object)[f["basis"].to_numpy()] if len(f) else pd.Series(dtype=object),
+        }
     )
-    recorded = crit["recorded"].astype("boolean")
-    crit["status"] = np.where(recorded.isna(), from_ind, np.where(recorded.fillna(False), MET, NOT_MET))
-    crit["basis"] = np.where(recorded.notna(), "criterion", np.where((crit["m"] + crit["n"]) > 0, "indicators", "none"))
-    return crit[["unit", "year", "catalog", "tier_set", "criterion", "status", "basis"]]
 
 
 def condition_status(results: pd.DataFrame, province: Province, years: list[int], units: list[str]) -> pd.DataFrame:
@@ -165,37 +234,44 @@ def condition_status(results: pd.DataFrame, province: Province, years: list[int]
     return g[cols]
 
 
-def commune_scores(results: pd.DataFrame, province: Province, years: list[int] | None = None, units: list[str] | None = None) -> pd.DataFrame:
+def commune_scores(
+    results: pd.DataFrame, province: Province, years: list[int] | None = None, units: list[str] | None = None
+) -> pd.DataFrame:
     """Per eligible xã and year: the catalogue, for each set the criteria met / not met / not evaluated
     and out of how many, the model conditions, and the assessed tier (none / ntm / advanced / model;
     <NA> when nothing was recorded for that xã and year)."""
     years = sorted(set(years if years is not None else results["year"].unique().tolist()))
     units = list(units) if units is not None else list(province.registry.xa().index)
-    crit = criterion_status(results, province, years, units)
-    counts = crit.pivot_table(index=["unit", "year", "catalog"], columns=["tier_set", "status"], aggfunc="size", fill_value=0)
+    f = _criterion_frame(results, province, years, units)
+    tables = _catalog_tables(province, years)
+    # row i of ``out`` is unit i // len(years), year i % len(years): counts come from one bincount each
     out = pd.MultiIndex.from_product([units, years], names=["unit", "year"]).to_frame(index=False)
-    out = out.merge(_catalog_tables(province, years)["year_catalog"], on="year")
-    counts.columns = [f"{SET_PREFIX[s]}_{st}" for s, st in counts.columns]
-    out = out.merge(counts.reset_index(), on=["unit", "year", "catalog"], how="left")
-    sets = _catalog_tables(province, years)["sets"]
-    for set_code, prefix in SET_PREFIX.items():
-        for st in STATUSES:
-            col = f"{prefix}_{st}"
-            out[col] = out[col].fillna(0).astype("int64") if col in out else 0
+    out["catalog"] = out["year"].map(dict(zip(tables["year_catalog"]["year"], tables["year_catalog"]["catalog"])))
+    year_pos = {y: i for i, y in enumerate(years)}
+    n_cells = len(units) * len(years)
+    cell = f["u"].to_numpy() * len(years) + f["year"].map(year_pos).to_numpy()
+    sets = tables["sets"]
+    for s_idx, set_code in enumerate(SET_CODES[:2]):
+        prefix = SET_PREFIX[set_code]
+        for st_idx, st in enumerate(STATUSES):
+            sel = (f["s"].to_numpy() == s_idx) & (f["st"].to_numpy() == st_idx)
+            out[f"{prefix}_{st}"] = np.bincount(cell[sel], minlength=n_cells)
         total = out["catalog"].map(sets[sets["tier_set"] == set_code].set_index("catalog")["criteria_count"])
         out[f"{prefix}_total"] = total.fillna(0).astype("int64")
     cond = condition_status(results, province, years, units)
-    if not cond.empty:
-        cc = cond.pivot_table(index=["unit", "year"], columns="status", aggfunc="size", fill_value=0)
-        cc.columns = [f"model_{c}" for c in cc.columns]
-        out = out.drop(columns=[c for c in cc.columns if c in out]).merge(cc.reset_index(), on=["unit", "year"], how="left")
-        n_cond = cond.groupby(["unit", "year"]).size().rename("model_total").reset_index()
-        out = out.drop(columns="model_total").merge(n_cond, on=["unit", "year"], how="left")
-    for col in ("model_met", "model_not_met", "model_not_evaluated", "model_total"):
-        out[col] = out[col].fillna(0).astype("int64") if col in out else 0
-    has = results[["unit", "year"]].drop_duplicates().assign(has_data=True)
-    out = out.merge(has, on=["unit", "year"], how="left")
-    out["has_data"] = out["has_data"].fillna(False).astype(bool)
+    ccell = (
+        pd.Index(units).get_indexer(cond["unit"]) * len(years) + cond["year"].map(year_pos).to_numpy()
+        if len(cond)
+        else np.array([], dtype="int64")
+    )
+    for st in STATUSES:
+        out[f"model_{st}"] = np.bincount(ccell[(cond["status"] == st).to_numpy()], minlength=n_cells) if len(cond) else 0
+    out["model_total"] = np.bincount(ccell, minlength=n_cells) if len(cond) else 0
+    unit_codes, distinct_units = pd.factorize(results["unit"])
+    hu = pd.Index(units).get_indexer(distinct_units)[unit_codes] if len(results) else np.array([], dtype="int64")
+    hy = results["year"].map(year_pos).fillna(-1).astype("int64").to_numpy()
+    seen = (hu >= 0) & (hy >= 0)
+    out["has_data"] = np.bincount(hu[seen] * len(years) + hy[seen], minlength=n_cells) > 0
     ntm_ok = (out["ntm_total"] > 0) & (out["ntm_met"] == out["ntm_total"])
     adv_ok = ntm_ok & (out["adv_total"] > 0) & (out["adv_met"] == out["adv_total"])
     model_ok = adv_ok & (out["model_total"] > 0) & (out["model_met"] == out["model_total"])

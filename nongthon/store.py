@@ -262,7 +262,9 @@ class Store:
                 return WriteSummary(None, summary_new, summary_changed, int(unchanged.sum()))
             now = utcnow()
             batch_id = conn.execute(
-                sa.insert(batches).values(kind=kind, source=source, author=author, entered_at=now, sample=sample, rows_written=len(to_write))
+                sa.insert(batches).values(
+                    kind=kind, source=source, author=author, entered_at=now, sample=sample, rows_written=len(to_write)
+                )
             ).inserted_primary_key[0]
             records = [
                 {
@@ -288,7 +290,9 @@ class Store:
     def _current_for(self, conn: Connection, incoming: pd.DataFrame) -> pd.DataFrame:
         years = sorted({int(y) for y in incoming["year"]})
         latest = sa.select(sa.func.max(results.c.id)).where(results.c.year.in_(years)).group_by(*[results.c[k] for k in RESULT_KEY])
-        query = sa.select(*[results.c[k] for k in RESULT_KEY], results.c.met, results.c.value).where(results.c.id.in_(latest.scalar_subquery()))
+        query = sa.select(*[results.c[k] for k in RESULT_KEY], results.c.met, results.c.value).where(
+            results.c.id.in_(latest.scalar_subquery())
+        )
         df = pd.read_sql(query, conn)
         df["met"] = df["met"].astype("boolean")
         df["value"] = df["value"].astype("Float64")
@@ -314,7 +318,18 @@ class Store:
         if action not in ("recognise", "revoke"):
             raise StoreError(f"Thao tác {action!r} không hợp lệ; cho phép: recognise, revoke")
         return self.add_recognitions(
-            pd.DataFrame([{"unit": unit, "tier": tier, "action": action, "decision_number": decision_number, "decision_date": decision_date, "note": note}]),
+            pd.DataFrame(
+                [
+                    {
+                        "unit": unit,
+                        "tier": tier,
+                        "action": action,
+                        "decision_number": decision_number,
+                        "decision_date": decision_date,
+                        "note": note,
+                    }
+                ]
+            ),
             source=source,
             author=author,
             sample=sample,
@@ -324,7 +339,9 @@ class Store:
         now = utcnow()
         with self.engine.begin() as conn:
             batch_id = conn.execute(
-                sa.insert(batches).values(kind="recognition", source=source, author=author, entered_at=now, sample=sample, rows_written=len(rows))
+                sa.insert(batches).values(
+                    kind="recognition", source=source, author=author, entered_at=now, sample=sample, rows_written=len(rows)
+                )
             ).inserted_primary_key[0]
             conn.execute(
                 sa.insert(recognitions),

@@ -50,6 +50,8 @@ def results_frame(rows: list[dict]) -> pd.DataFrame:
     for col, default in (("level", "criterion"), ("tier_set", "ntm"), ("met", pd.NA), ("value", pd.NA)):
         if col not in df:
             df[col] = default
+        elif default is not pd.NA:
+            df[col] = df[col].fillna(default)
     df["catalog"] = df["year"].map(lambda y: "qd318-2022" if y >= 2022 else "qd1980-2016")
     df["met"] = df["met"].astype("boolean")
     df["value"] = df["value"].astype("Float64")

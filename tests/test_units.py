@@ -56,8 +56,18 @@ def test_unknown_unit_message_names_the_code():
 
 @pytest.mark.parametrize(
     ("year", "code", "expected"),
-    [(2017, None, 88), (2019, None, 88), (2021, None, 83), (2023, None, 83), (2024, None, 82), (2025, None, 82),
-     (2023, "555", 4), (2024, "555", 3), (2023, "559", 14), (2019, "559", None)],
+    [
+        (2017, None, 88),
+        (2019, None, 88),
+        (2021, None, 83),
+        (2023, None, 83),
+        (2024, None, 82),
+        (2025, None, 82),
+        (2023, "555", 4),
+        (2024, "555", 3),
+        (2023, "559", 14),
+        (2019, "559", None),
+    ],
 )
 def test_official_eligible_xa(year, code, expected):
     assert load_registry().official_xa_count(year, code) == expected

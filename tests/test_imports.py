@@ -1,0 +1,144 @@
+import unicodedata
+
+import pytest
+
+from nongthon.errors import ImportRejected
+from nongthon.imports import HEADER, export_csv, import_csv
+from nongthon.store import Store
+
+HEAD = ",".join(HEADER) + "\n"
+GOOD = (
+    HEAD
+    + "22303,2023,ntm,1,dat\n22303,2023,ntm,2,khong_dat\n22303,2023,ntm,15.3,21.5\n22303,2023,kieu_mau,thon_thong_minh,dat\n22303,2020,ntm,10,45\n"
+)
+
+
+def run(store, province, text, **kw):
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    return import_csv(store, province, data=data, source="t.csv", author="tester", **kw)
+
+
+def rejected(store, province, text) -> list:
+    before = len(store.history())
+    with pytest.raises(ImportRejected) as exc:
+        run(store, province, text)
+    assert len(store.history()) == before, "a rejected file must change nothing"
+    return exc.value.errors
+
+
+def one_error(store, province, text):
+    errors = rejected(store, province, text)
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+def test_good_file_imports_every_kind_of_result(store, province):
+    res = run(store, province, GOOD)
+    assert (res.rows, res.summary.new, res.summary.changed, res.summary.unchanged) == (5, 5, 0, 0)
+    cur = store.current_results().set_index(["year", "tier_set", "item"])
+    assert cur.loc[(2023, "ntm", "1"), "level"] == "criterion" and bool(cur.loc[(2023, "ntm", "1"), "met"])
+    assert cur.loc[(2023, "ntm", "15.3"), "level"] == "indicator" and cur.loc[(2023, "ntm", "15.3"), "value"] == 21.5
+    assert cur.loc[(2023, "kieu_mau", "thon_thong_minh"), "level"] == "condition"
+    # a number for criterion 10 is the value of its single indicator (income), catalogue of the year
+    assert cur.loc[(2020, "ntm", "10"), "level"] == "indicator" and cur.loc[(2020, "ntm", "10"), "catalog"] == "qd1980-2016"
+
+
+def test_second_import_changes_nothing(store, province):
+    run(store, province, GOOD)
+    before = len(store.history())
+    res = run(store, province, GOOD)
+    assert (res.summary.new, res.summary.changed, res.summary.unchanged) == (0, 0, 5)
+    assert len(store.history()) == before
+
+
+def test_a_changed_value_is_appended(store, province):
+    run(store, province, GOOD)
+    res = run(store, province, GOOD.replace("22303,2023,ntm,2,khong_dat", "22303,2023,ntm,2,dat"))
+    assert (res.summary.new, res.summary.changed, res.summary.unchanged) == (0, 1, 4)
+
+
+def test_dry_run_writes_nothing(store, province):
+    res = run(store, province, GOOD, dry_run=True)
+    assert res.summary.new == 5 and store.history().empty
+
+
+def test_wrong_header(store, province):
+    e = one_error(store, province, "ma_xa,nam,bo,tieu_chi,ket_qua\n22303,2023,ntm,1,dat\n")
+    assert (e.row, e.column) == (1, "(dòng tiêu đề)")
+    assert (
+        "thiếu cột bo_tieu_chi" in e.message and "cột không nhận bo" in e.message and "ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua" in e.message
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "needle"),
+    [
+        ("2230,2023,ntm,1,dat", "ma_xa", "5 chữ số"),
+        ("abcde,2023,ntm,1,dat", "ma_xa", "5 chữ số"),
+        ("99999,2023,ntm,1,dat", "ma_xa", "không có đơn vị cấp xã mã này"),
+        ("22015,2023,ntm,1,dat", "ma_xa", "Phường 1 là phường, không thuộc diện xét nông thôn mới"),
+        ("22081,2023,ntm,1,dat", "ma_xa", "Thị trấn La Hai là thị trấn"),
+        ("22303,hai,ntm,1,dat", "nam", "2016–2021 (qd1980-2016), 2022–2025 (qd318-2022)"),
+        ("22303,2030,ntm,1,dat", "nam", "năm phải là số nguyên có bộ tiêu chí áp dụng"),
+        ("22303,2023,xa,1,dat", "bo_tieu_chi", "ntm, nang_cao, kieu_mau"),
+        ("22303,2019,nang_cao,1,dat", "bo_tieu_chi", "qd1980-2016 (các năm 2016–2021) không có bộ này; có: ntm"),
+        ("22303,2023,ntm,20,dat", "tieu_chi", "nhận số tiêu chí 1–19"),
+        ("22303,2023,ntm,17.99,dat", "tieu_chi", "không có trong bộ xã NTM"),
+        ("22303,2023,kieu_mau,5,dat", "tieu_chi", "thu_nhap, thon_thong_minh, linh_vuc_noi_troi"),
+        ("22303,2023,ntm,2,85", "ket_qua", "dùng mã chỉ tiêu (2.1, 2.2, 2.3, 2.4)"),
+        ("22303,2023,ntm,1.1,1", "ket_qua", "nhận dat hoặc khong_dat, không nhận số"),
+        ("22303,2023,ntm,1,có", "ket_qua", "kết quả phải là dat, khong_dat, hoặc một số"),
+        ('22303,2023,ntm,15.3,"21,5"', "ket_qua", "dấu chấm thập phân"),
+        ("22303,2023,ntm,15.3,120", "ket_qua", "0–100"),
+        ("22303,2023,ntm,9.1,-1", "ket_qua", "không được âm"),
+    ],
+)
+def test_each_rejection_names_row_column_value_and_what_is_allowed(store, province, line, column, needle):
+    e = one_error(store, province, HEAD + "22306,2023,ntm,1,dat\n" + line + "\n")
+    assert e.row == 3 and e.column == column and needle in e.message, str(e)
+    assert e.value == line.split(",")[HEADER.index(column)].strip('"') or column == "ket_qua"
+    assert str(e).startswith("dòng 3, cột " + column)
+
+
+def test_duplicate_rows_name_the_first(store, province):
+    e = one_error(store, province, HEAD + "22303,2023,ntm,1,dat\n22306,2023,ntm,1,dat\n22303,2023,ntm,1,khong_dat\n")
+    assert e.row == 4 and "trùng với dòng 2" in e.message
+
+
+def test_all_errors_are_reported_at_once_and_nothing_is_written(store, province):
+    errors = rejected(store, province, HEAD + "22303,2023,ntm,1,dat\n22015,2023,ntm,1,dat\n22303,2031,ntm,1,dat\n22303,2023,ntm,1,x\n")
+    assert [(e.row, e.column) for e in errors] == [(3, "ma_xa"), (4, "nam"), (5, "ket_qua")]
+
+
+def test_nfd_text_bom_and_windows_1258_are_accepted(store, province):
+    nfd = unicodedata.normalize("NFD", HEAD + "22303,2023,ntm,1,đạt\n22303,2023,ntm,2,Không đạt\n22303,2023,ntm,3,chưa đạt\n")
+    assert nfd != unicodedata.normalize("NFC", nfd)
+    res = run(store, province, ("\ufeff" + nfd).encode("utf-8"))
+    assert res.summary.new == 3
+    cur = store.current_results().set_index("item")["met"]
+    assert cur.to_dict() == {"1": True, "2": False, "3": False}
+    res = run(store, province, unicodedata.normalize("NFD", HEAD + "22306,2023,ntm,1,Đạt\n").encode("cp1258"))
+    assert res.encoding == "cp1258" and res.summary.new == 1
+
+
+def test_blank_rows_are_skipped_and_rows_keep_their_file_numbers(store, province):
+    e = one_error(store, province, HEAD + "22303,2023,ntm,1,dat\n\n,,,,\n22303,2023,ntm,2,zzz\n")
+    assert e.row == 5
+
+
+def test_not_a_csv_at_all(store, province):
+    e = one_error(store, province, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    assert "không phải tệp CSV" in e.message
+
+
+def test_export_round_trip(sample_store, province, tmp_path):
+    text = export_csv(sample_store, years=[2023])
+    assert text.splitlines()[0] == ",".join(HEADER)
+    assert len(text.splitlines()) - 1 == len(sample_store.current_results(years=[2023]))
+    # the export imports back unchanged into the same store, and identically into a fresh one
+    res = run(sample_store, province, text)
+    assert (res.summary.new, res.summary.changed) == (0, 0)
+    fresh = Store.open(tmp_path / "fresh.db")
+    run(fresh, province, text)
+    assert export_csv(fresh, years=[2023]) == text
+    fresh.close()

@@ -1,0 +1,58 @@
+import pandas as pd
+
+from nongthon.reports import REPORT_COLUMNS, criterion_report, standard_report
+from tests.conftest import results_frame
+
+
+def xa_of(province, district):
+    xa = province.registry.xa()
+    return list(xa[xa["district_code"] == district].index)
+
+
+def rows_for(unit, year, n_met, tier_set="ntm"):
+    return [dict(unit=unit, year=year, tier_set=tier_set, item=str(i), met=i <= n_met) for i in range(1, 20)]
+
+
+def test_counts_are_cumulative_and_bands_and_average(province):
+    phu_hoa = xa_of(province, "563")  # 8 xã
+    rows = []
+    met = [19, 19, 19, 18, 15, 12, 7, 3]
+    for code, n in zip(phu_hoa, met):
+        rows += rows_for(code, 2023, n)
+    rows += rows_for(phu_hoa[0], 2023, 19, "nang_cao") + rows_for(phu_hoa[1], 2023, 19, "nang_cao")
+    rows += [
+        dict(unit=phu_hoa[0], year=2023, tier_set="kieu_mau", level="condition", item=c, met=True)
+        for c in ("thu_nhap", "thon_thong_minh", "linh_vuc_noi_troi")
+    ]
+    rep = standard_report(results_frame(rows), province, 2023)
+    t = rep.table.set_index("ma_don_vi")
+    assert list(rep.table.columns) == REPORT_COLUMNS
+    row = t.loc["563"]
+    assert (row["so_xa"], row["dat_ntm"], row["nang_cao"], row["kieu_mau"]) == (8, 3, 2, 1)
+    assert (row["xa_19"], row["xa_15_18"], row["xa_10_14"], row["xa_5_9"], row["xa_duoi_5"]) == (3, 2, 1, 1, 1)
+    assert row["binh_quan_tieu_chi"] == round(sum(met) / 8, 2)
+    prov = t.loc["54"]
+    assert prov["ten_don_vi"] == "Tỉnh Phú Yên" and prov["so_xa"] == 82
+    assert (prov["dat_ntm"], prov["nang_cao"], prov["kieu_mau"]) == (3, 2, 1)
+    # other districts have no data: counted as eligible, not in any band, no average
+    assert t.loc["562", "so_xa"] == 10 and t.loc["562", "xa_19"] == 0 and pd.isna(t.loc["562", "binh_quan_tieu_chi"])
+    assert rep.xa_with_data == 8 and rep.official_xa == 83
+
+
+def test_province_row_adds_up_the_districts(sample_store, province):
+    rep = standard_report(sample_store.current_results(years=[2022]), province, 2022, sample=True)
+    d, p = rep.table.iloc[:-1], rep.table.iloc[-1]
+    for col in ("so_xa", "dat_ntm", "nang_cao", "kieu_mau", "xa_19", "xa_15_18", "xa_10_14", "xa_5_9", "xa_duoi_5"):
+        assert d[col].sum() == p[col], col
+    assert abs((d["binh_quan_tieu_chi"] * d["so_xa"]).sum() / d["so_xa"].sum() - p["binh_quan_tieu_chi"]) < 0.01
+
+
+def test_criterion_counts(province):
+    a, b = xa_of(province, "563")[:2]
+    rows = rows_for(a, 2023, 19) + rows_for(b, 2023, 10)
+    rows = [r for r in rows if not (r["unit"] == b and r["item"] == "19")]  # 19 not recorded for b
+    crit = criterion_report(results_frame(rows), province, 2023).set_index("tieu_chi")
+    assert crit.loc["1", "so_xa_dat"] == 2
+    assert (crit.loc["11", "so_xa_dat"], crit.loc["11", "so_xa_chua_dat"]) == (1, 1)
+    assert (crit.loc["19", "so_xa_dat"], crit.loc["19", "so_xa_chua_danh_gia"]) == (1, 1)
+    assert crit.loc["17", "ten_tieu_chi"] == "Môi trường và an toàn thực phẩm"

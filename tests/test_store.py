@@ -1,0 +1,113 @@
+import time
+from datetime import date
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from nongthon.errors import StoreError
+from nongthon.store import SCHEMA_VERSION, Store, schema_info, utcnow
+from tests.conftest import results_frame
+
+A = "22303"
+
+
+def write(store, met, item="17", year=2023, value=None):
+    rows = results_frame([dict(unit=A, year=year, item=item, met=met, value=value)])
+    return store.write_results(rows, source="test", author="tester")
+
+
+def test_new_database_is_at_current_schema_version(store):
+    assert store.schema_version() == SCHEMA_VERSION == 1
+
+
+def test_reopening_does_not_rerun_migrations(tmp_path):
+    path = tmp_path / "a.db"
+    Store.open(path).close()
+    s = Store.open(path)
+    with s.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema_info)).scalar() == 1
+    s.close()
+
+
+def test_database_newer_than_the_code_is_refused(tmp_path):
+    path = tmp_path / "b.db"
+    s = Store.open(path)
+    with s.engine.begin() as conn:
+        conn.execute(sa.insert(schema_info).values(version=SCHEMA_VERSION + 1, applied_at=utcnow(), description="future"))
+    s.close()
+    with pytest.raises(StoreError, match=f"phiên bản {SCHEMA_VERSION + 1}"):
+        Store.open(path)
+
+
+def test_corrections_append_and_current_state_is_the_latest(store):
+    assert write(store, True).new == 1
+    assert write(store, False).changed == 1
+    hist = store.history(A)
+    assert list(hist["met"]) == [True, False]
+    cur = store.current_results()
+    assert len(cur) == 1 and not cur["met"].item()
+
+
+def test_same_value_twice_writes_nothing(store):
+    write(store, True)
+    s = write(store, True)
+    assert (s.new, s.changed, s.unchanged, s.batch_id) == (0, 0, 1, None)
+    assert len(store.history(A)) == 1
+
+
+def test_as_of_reproduces_what_was_known_then(store):
+    write(store, True)
+    time.sleep(0.01)
+    between = utcnow()
+    time.sleep(0.01)
+    write(store, False)
+    write(store, True, item="5")
+    then = store.current_results(as_of=between)
+    assert len(then) == 1 and bool(then["met"].item())
+    now = store.current_results()
+    assert len(now) == 2 and not bool(now.set_index("item").loc["17", "met"])
+    assert store.current_results(as_of="2000-01-01T00:00:00").empty
+
+
+def test_as_of_accepts_timezone_aware_times(store):
+    write(store, True)
+    aware = pd.Timestamp.now(tz="Asia/Ho_Chi_Minh").to_pydatetime()
+    assert len(store.current_results(as_of=aware)) == 1
+
+
+def test_values_and_flags_are_kept_apart(store):
+    write(store, None, item="15.3", value=21.5)
+    cur = store.current_results()
+    assert pd.isna(cur["met"].item()) and cur["value"].item() == 21.5
+
+
+def test_recognitions_are_append_only_and_as_of(store):
+    store.add_recognition(A, "ntm", "12/QĐ-UBND", date(2019, 12, 1), source="QĐ", author="t")
+    mid = utcnow()
+    time.sleep(0.01)
+    store.add_recognition(A, "ntm", "99/QĐ-UBND", date(2024, 1, 2), action="revoke", source="QĐ", author="t")
+    assert len(store.recognitions()) == 2
+    assert len(store.recognitions(as_of=mid)) == 1
+    with pytest.raises(StoreError, match="gold"):
+        store.add_recognition(A, "gold", "1", date(2020, 1, 1), source="x", author="t")
+
+
+def test_data_version_changes_on_write(store):
+    v0 = store.data_version()
+    write(store, True)
+    assert store.data_version() != v0
+
+
+def test_sample_flag(store):
+    rows = results_frame([dict(unit=A, year=2023, item="1", met=True)])
+    store.write_results(rows, source="s", author="t", kind="sample", sample=True)
+    assert store.is_sample()
+    write(store, True, item="2")
+    cur = store.current_results()
+    assert cur.set_index("item")["sample"].to_dict() == {"1": True, "2": False}
+
+
+def test_missing_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(StoreError, match="không tồn tại"):
+        Store.open(tmp_path / "nope" / "x.db")
