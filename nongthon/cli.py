@@ -68,6 +68,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", default=None, help="thời điểm (ISO 8601, UTC) để xuất dữ liệu như đã biết lúc đó")
     p.add_argument("-o", "--output", type=Path, default=None, help="tệp ra (mặc định: màn hình)")
 
+    p = sub.add_parser("serve", parents=[common], help="chạy máy chủ bản đồ và API (http://HOST:PORT/map)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    p = sub.add_parser("map", parents=[common], help="ghi bản đồ ra một tệp HTML độc lập")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("-o", "--output", type=Path, required=True)
+
+    p = sub.add_parser("boundaries", parents=[common], help="ranh giới hành chính")
+    bsub = p.add_subparsers(dest="boundaries_command", required=True, metavar="LỆNH")
+    b = bsub.add_parser("import", parents=[common], help="nạp tệp ranh giới chính thức (GeoPackage, Shapefile, GeoJSON)")
+    b.add_argument("file", type=Path)
+    b.add_argument("--layer", default=None, help="tên lớp trong tệp (bắt buộc khi tệp có nhiều lớp)")
+    b.add_argument("--crs", default=None, help="hệ tọa độ khi tệp không ghi: EPSG:3406, hoặc vn2000-tm3:108.5 (múi 3° của tỉnh)")
+    b.add_argument("--code-column", default=None, help="cột mã xã (5 chữ số)")
+    b.add_argument("--name-column", default=None, help="cột tên xã (khi không có mã)")
+    b.add_argument("--district-column", default=None, help="cột tên huyện (ghép tên trong từng huyện)")
+    b.add_argument("--require-all", action="store_true", help="từ chối nếu thiếu đơn vị hoặc có đối tượng không khớp")
+    b.add_argument("--author", default=None)
+
     p = sub.add_parser("report", parents=[common], help="báo cáo tổng hợp theo huyện và toàn tỉnh")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--csv", action="store_true", help="in CSV (ma_don_vi, ten_don_vi, so_xa, …)")
@@ -192,7 +212,61 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": cmd_demo, "import": cmd_import, "export": cmd_export, "report": cmd_report}
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn  # the web app lives in api/; the library itself never imports FastAPI
+
+    _open(args.db).close()  # fail here, in Vietnamese, if the database cannot be opened
+    os.environ["NONGTHON_DB"] = args.db
+    print(f"Bản đồ: http://{args.host}:{args.port}/map  —  API: http://{args.host}:{args.port}/docs  (cơ sở dữ liệu {args.db})")
+    uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    from .maps import map_html
+
+    province = load_province()
+    store = _open(args.db)
+    if not province.catalogs.covers(args.year):
+        print(f"Năm {args.year} không có bộ tiêu chí áp dụng; các năm được hỗ trợ: {province.catalogs.years_text()}", file=sys.stderr)
+        return 1
+    args.output.write_text(map_html(store, province, args.year), encoding="utf-8")
+    note = f" ({SAMPLE_LABEL_VI})" if store.is_sample() else ""
+    print(f"Đã ghi bản đồ năm {args.year} vào {args.output}{note}")
+    return 0
+
+
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    from .boundaries import import_boundaries
+
+    province = load_province()
+    store = _open(args.db)
+    report = import_boundaries(
+        store,
+        province.registry,
+        args.file,
+        layer=args.layer,
+        crs=args.crs,
+        author=args.author or getpass.getuser(),
+        code_column=args.code_column,
+        name_column=args.name_column,
+        district_column=args.district_column,
+        require_all=args.require_all,
+    )
+    print("\n".join(report.lines_vi()))
+    print(f"Đã lưu lớp ranh giới số {report.layer_id}; máy chủ đang chạy sẽ dùng lớp này ở lần tải tiếp theo.")
+    return 0
+
+
+COMMANDS = {
+    "demo": cmd_demo,
+    "import": cmd_import,
+    "export": cmd_export,
+    "report": cmd_report,
+    "serve": cmd_serve,
+    "map": cmd_map,
+    "boundaries": cmd_boundaries,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

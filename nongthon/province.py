@@ -16,7 +16,7 @@ from .errors import CatalogError
 from .units import Registry, load_registry
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: holds DataFrames, used as a cache key
 class Province:
     code: str
     name_vi: str

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
 LEVELS = ("criterion", "indicator", "condition")
 TIERS = ("ntm", "advanced", "model")
@@ -83,14 +83,39 @@ recognitions = sa.Table(
 )
 
 
+boundary_layers = sa.Table(
+    "boundary_layers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.Text, nullable=False),  # file name and layer
+    sa.Column("crs", sa.Text, nullable=False),  # the file's coordinate system, as read
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("entered_at", sa.DateTime, nullable=False),
+    sa.Column("report", sa.Text, nullable=False),  # JSON: matched, unmatched, duplicated, missing, repairs
+)
+
+boundary_features = sa.Table(
+    "boundary_features",
+    metadata,
+    sa.Column("layer_id", sa.Integer, sa.ForeignKey("boundary_layers.id"), primary_key=True),
+    sa.Column("unit", sa.String(5), primary_key=True),
+    sa.Column("geometry", sa.LargeBinary, nullable=False),  # WKB, EPSG:4326, full detail
+)
+
+
 def _migrate_to_1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[batches, results, recognitions])
+
+
+def _migrate_to_2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[boundary_layers, boundary_features])
 
 
 #: version -> (description, function). A new schema version appends an entry that alters the tables
 #: in place (never drop-and-recreate), and bumps SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     1: ("results, recognitions and batches (append-only)", _migrate_to_1),
+    2: ("boundary layers imported from official files", _migrate_to_2),
 }
 
 
@@ -379,9 +404,35 @@ class Store:
         cur = self.current_results(as_of=as_of)
         return bool(cur["sample"].any())
 
-    def data_version(self) -> tuple[int, int]:
-        """A value that changes whenever results or recognitions are written (for caches)."""
+    def data_version(self) -> tuple[int, int, int]:
+        """(results, recognitions, boundaries): each part changes when that kind of data is written."""
         with self.engine.connect() as conn:
-            r = conn.execute(sa.select(sa.func.max(results.c.id))).scalar() or 0
-            c = conn.execute(sa.select(sa.func.max(recognitions.c.id))).scalar() or 0
-        return int(r), int(c)
+            row = conn.execute(
+                sa.select(
+                    sa.select(sa.func.max(results.c.id)).scalar_subquery(),
+                    sa.select(sa.func.max(recognitions.c.id)).scalar_subquery(),
+                    sa.select(sa.func.max(boundary_layers.c.id)).scalar_subquery(),
+                )
+            ).one()
+        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+    # -- boundaries -----------------------------------------------------------------------------------
+    def add_boundary_layer(self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str) -> int:
+        """Store a boundary layer (unit code -> WKB in EPSG:4326) in one transaction; it becomes current."""
+        with self.engine.begin() as conn:
+            layer_id = conn.execute(
+                sa.insert(boundary_layers).values(source=source, crs=crs, author=author, entered_at=utcnow(), report=report)
+            ).inserted_primary_key[0]
+            conn.execute(sa.insert(boundary_features), [{"layer_id": layer_id, "unit": u, "geometry": g} for u, g in features.items()])
+        return int(layer_id)
+
+    def current_boundary_layer(self) -> tuple[dict, dict[str, bytes]] | None:
+        """The latest boundary layer: (its record, unit code -> WKB), or None when none was imported."""
+        with self.engine.connect() as conn:
+            rec = conn.execute(sa.select(boundary_layers).order_by(boundary_layers.c.id.desc()).limit(1)).mappings().first()
+            if rec is None:
+                return None
+            rows = conn.execute(
+                sa.select(boundary_features.c.unit, boundary_features.c.geometry).where(boundary_features.c.layer_id == rec["id"])
+            )
+            return dict(rec), {u: bytes(g) for u, g in rows}

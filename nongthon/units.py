@@ -27,7 +27,7 @@ DISTRICT_TYPES = {"huyen": "Huyện", "thi_xa": "Thị xã", "thanh_pho": "Thàn
 ELIGIBLE_TYPE = "xa"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: holds DataFrames, used as a cache key
 class Registry:
     """The units of one province. ``units`` has one row per unit, indexed by code, with the columns
     name, name_short, unit_type, level (province / district / commune), parent_code, lat, lon, and

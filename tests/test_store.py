@@ -18,7 +18,7 @@ def write(store, met, item="17", year=2023, value=None):
 
 
 def test_new_database_is_at_current_schema_version(store):
-    assert store.schema_version() == SCHEMA_VERSION == 1
+    assert store.schema_version() == SCHEMA_VERSION == 2
 
 
 def test_reopening_does_not_rerun_migrations(tmp_path):
@@ -26,7 +26,7 @@ def test_reopening_does_not_rerun_migrations(tmp_path):
     Store.open(path).close()
     s = Store.open(path)
     with s.engine.connect() as conn:
-        assert conn.execute(sa.select(sa.func.count()).select_from(schema_info)).scalar() == 1
+        assert conn.execute(sa.select(sa.func.count()).select_from(schema_info)).scalar() == SCHEMA_VERSION
     s.close()
 
 
@@ -111,3 +111,25 @@ def test_sample_flag(store):
 def test_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(StoreError, match="không tồn tại"):
         Store.open(tmp_path / "nope" / "x.db")
+
+
+def test_version_1_database_is_migrated_in_place(tmp_path):
+    """A database made by schema version 1 keeps its rows and gains the version-2 tables."""
+    from nongthon import store as store_mod
+
+    path = tmp_path / "v1.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        store_mod.metadata.create_all(conn, tables=[schema_info])
+        store_mod._migrate_to_1(conn)
+        conn.execute(sa.insert(schema_info).values(version=1, applied_at=utcnow(), description="v1"))
+    engine.dispose()
+    s = Store(sa.create_engine(f"sqlite:///{path}"))
+    assert s.schema_version() == 1
+    write(s, True)
+    s.close()
+    s = Store.open(path)
+    assert s.schema_version() == 2
+    assert len(s.current_results()) == 1
+    assert sa.inspect(s.engine).has_table("boundary_features")
+    s.close()

@@ -1,0 +1,53 @@
+"""The one table that maps library exceptions to HTTP answers. Bodies are JSON: {"loi": message}."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from nongthon.errors import CatalogError, ImportRejected, NongthonError, StoreError, UnknownUnit, UnknownYear
+from nongthon.layers import UnknownCriterion, UnknownDetail
+
+STATUS = [
+    (UnknownUnit, 404),
+    (UnknownYear, 404),
+    (UnknownCriterion, 404),
+    (UnknownDetail, 422),
+    (ImportRejected, 422),
+    (CatalogError, 500),
+    (StoreError, 503),
+    (NongthonError, 400),
+]
+
+
+def status_of(exc: Exception) -> int:
+    for cls, code in STATUS:
+        if isinstance(exc, cls):
+            return code
+    return 500
+
+
+async def nongthon_error(_request: Request, exc: NongthonError) -> JSONResponse:
+    return JSONResponse({"loi": str(exc)}, status_code=status_of(exc))
+
+
+#: what a parameter must look like, by pydantic's error type
+EXPECTED_VI = {
+    "int_parsing": "phải là số nguyên (ví dụ 2023)",
+    "int_type": "phải là số nguyên (ví dụ 2023)",
+    "datetime_parsing": "phải là thời điểm ISO 8601, ví dụ 2024-06-30T00:00:00Z",
+    "datetime_from_date_parsing": "phải là thời điểm ISO 8601, ví dụ 2024-06-30T00:00:00Z",
+    "missing": "là bắt buộc",
+}
+
+
+async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    problems, details = [], []
+    for e in exc.errors():
+        where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
+        value = e.get("input")
+        expected = EXPECTED_VI.get(e.get("type", ""), e.get("msg", ""))
+        problems.append(f"tham số {where}={value!r}: {expected}")
+        details.append({"tham_so": where, "gia_tri": None if value is None else str(value), "yeu_cau": expected})
+    return JSONResponse({"loi": "; ".join(problems), "chi_tiet": details}, status_code=422)

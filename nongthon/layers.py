@@ -1,0 +1,392 @@
+"""Map layers: units × scores joined with the boundary layer, as GeoJSON (RFC 7946, EPSG:4326) — built once
+per change of data and kept in memory, serialised and gzip-compressed, with an ETag.
+
+Geometry is simplified as one coverage (shapely's coverage_simplify) so that shared borders stay shared,
+then coordinates are rounded to 1e-5° (about a metre). Geometry is cached per boundary version and
+properties per results version, so a write of results rebuilds only the properties, and an import of
+boundaries only the geometry. This module knows nothing of URLs: the API and the map call it.
+
+Feature properties of the communes layer (the first four are fixed; other tools rely on them):
+
+==========================  ==============================================================================
+``ma``                      GSO code (5 digits)
+``ten``                     name with its type word, e.g. "Xã Hòa Quang Bắc"
+``hang``                    assessed tier: ``chua_dat``, ``ntm``, ``nang_cao``, ``kieu_mau``; null for a unit
+                            that is not eligible (phường, thị trấn) and for a xã with no result that year
+``so_tieu_chi_dat``         criteria of the NTM set met (also for advanced and model xã)
+``so_tieu_chi``             criteria in the NTM set of that year's catalogue (19)
+``hang_ten``                the tier in words (Vietnamese)
+``loai``, ``loai_ten``      ``xa`` / ``phuong`` / ``thi_tran`` and its Vietnamese name
+``ma_huyen``, ``ten_huyen`` the district-level unit
+``du_dieu_kien``            true for a xã (counted in the shares), false otherwise
+``co_so_lieu``              true when results are stored for that xã and year
+``tieu_chi_chua_dat``       criteria of the NTM set not met: list of {so, ten}
+``tieu_chi_chua_danh_gia``  criteria of the NTM set not evaluated (no result, or an unknown threshold)
+``trang_thai_tieu_chi``     {criterion number: ``dat`` / ``khong_dat`` / ``chua_danh_gia``}
+``so_tieu_chi_nang_cao_dat``  criteria of the advanced set met (null where the catalogue has no such set)
+``so_dieu_kien_kieu_mau_dat`` model conditions met (null where the catalogue has none)
+``hang_cong_nhan``          recognised tier (official decision) at the end of the year, same codes as ``hang``
+``quyet_dinh``              the recognition decision: {so, ngay} or null
+``tieu_chi``, ``trang_thai``  with ?criterion=N: N and its status for styling
+==========================  ==============================================================================
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .boundaries import WGS84, BoundaryLayer, current_layer
+from .errors import NongthonError
+from .province import Province
+from .reports import criterion_report, standard_report
+from .scoring import commune_scores, criterion_status, recognised_tiers
+from .store import Store, to_utc_naive
+from .units import COMMUNE_TYPES, DISTRICT_TYPES
+
+TIER_CODES = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
+TIER_WORDS = {"chua_dat": "Chưa đạt chuẩn", "ntm": "Đạt chuẩn NTM", "nang_cao": "NTM nâng cao", "kieu_mau": "NTM kiểu mẫu"}
+STATUS_CODES = {"met": "dat", "not_met": "khong_dat", "not_evaluated": "chua_danh_gia"}
+SIMPLIFY_TOLERANCE_M = 50.0  # default detail: below the accuracy of the 2009 internal lines (47–178 m, SOURCE.md)
+GRID_DEG = 1e-5  # ≈ 1.1 m
+DETAILS = ("default", "full")
+
+
+class UnknownCriterion(NongthonError, LookupError):
+    pass
+
+
+class UnknownDetail(NongthonError, ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A serialised response: the body, its gzip form and a strong ETag."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+    media_type: str
+
+    @classmethod
+    def of(cls, text: str, media_type: str) -> Payload:
+        body = text.encode("utf-8")
+        return cls(body, gzip.compress(body, compresslevel=6, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"', media_type)
+
+
+def simplified_geometries(layer: BoundaryLayer, detail: str, district_of: pd.Series) -> tuple[gpd.GeoSeries, gpd.GeoSeries]:
+    """Communes and districts at a level of detail, EPSG:4326. At default detail the communes are simplified
+    as one coverage (borders stay shared, no gaps, no overlaps) and rounded to about a metre; the districts are
+    the union of their communes. ``full`` keeps the stored geometry."""
+    geoms = layer.communes.geometry
+    groups = geoms.index.map(district_of)
+    if detail == "full":
+        districts = gpd.GeoSeries({d: shapely.union_all(g.values) for d, g in geoms.groupby(groups)}, crs=WGS84)
+        return geoms, districts
+    metric = geoms.to_crs(geoms.estimate_utm_crs())
+    simple = gpd.GeoSeries(shapely.coverage_simplify(metric.values, SIMPLIFY_TOLERANCE_M), index=metric.index, crs=metric.crs)
+    districts = gpd.GeoSeries({d: shapely.coverage_union_all(g.values) for d, g in simple.groupby(groups)}, crs=metric.crs)
+
+    def rounded(gs: gpd.GeoSeries) -> gpd.GeoSeries:
+        return gpd.GeoSeries(shapely.set_precision(gs.to_crs(WGS84).values, GRID_DEG), index=gs.index, crs=WGS84)
+
+    return rounded(simple), rounded(districts)
+
+
+def _geojson_strings(geoms: gpd.GeoSeries) -> dict[str, str]:
+    return dict(zip(geoms.index, shapely.to_geojson(geoms.values)))
+
+
+def _feature_collection(geometry: dict[str, str], properties: list[dict], members: dict) -> str:
+    parts = []
+    for props in properties:
+        g = geometry.get(props["ma"])
+        parts.append(
+            '{"type":"Feature","geometry":'
+            + (g if g is not None else "null")
+            + ',"properties":'
+            + json.dumps(props, ensure_ascii=False)
+            + "}"
+        )
+    head = json.dumps({"type": "FeatureCollection", **members}, ensure_ascii=False)[:-1]
+    return head + ',"features":[' + ",".join(parts) + "]}"
+
+
+def _check_year(province: Province, year: int) -> None:
+    province.catalogs.for_year(year)  # raises UnknownYear with the allowed years
+
+
+def commune_properties(
+    store: Store, province: Province, year: int, criterion: str | None = None, as_of: datetime | None = None
+) -> tuple[list[dict], bool]:
+    """Properties of every commune-level unit for a year (see the module doc), and whether the data is sample."""
+    _check_year(province, year)
+    catalog = province.catalogs.for_year(year)
+    names = catalog.criterion_names("ntm")
+    if criterion is not None and criterion not in names:
+        raise UnknownCriterion(f"Tiêu chí {criterion!r} không có trong bộ {catalog.id} (năm {year}); chọn 1–{len(names)}")
+    reg = province.registry
+    results = store.current_results(as_of=as_of, years=[year])
+    sample = bool(results["sample"].any())
+    scores = commune_scores(results, province, years=[year]).set_index("unit")
+    crit = criterion_status(results, province, years=[year])
+    crit = crit[crit["tier_set"] == "ntm"]
+    status = {u: dict(zip(g["criterion"], g["status"])) for u, g in crit.groupby("unit")}
+    recog = recognised_tiers(store.recognitions(as_of=as_of), year).set_index("unit")
+    has_adv = "nang_cao" in catalog.sets
+    has_model = "kieu_mau" in catalog.sets
+    props = []
+    for code, u in reg.communes().iterrows():
+        district = reg.units.loc[u["district_code"]]
+        p = {
+            "ma": code,
+            "ten": u["name"],
+            "hang": None,
+            "so_tieu_chi_dat": None,
+            "so_tieu_chi": len(names),
+            "hang_ten": "Không xét (phường/thị trấn)" if u["unit_type"] != "xa" else "Chưa có số liệu",
+            "loai": u["unit_type"],
+            "loai_ten": COMMUNE_TYPES[u["unit_type"]],
+            "ma_huyen": u["district_code"],
+            "ten_huyen": district["name"],
+            "du_dieu_kien": u["unit_type"] == "xa",
+            "co_so_lieu": False,
+            "tieu_chi_chua_dat": [],
+            "tieu_chi_chua_danh_gia": [],
+            "trang_thai_tieu_chi": {},
+            "so_tieu_chi_nang_cao_dat": None,
+            "so_dieu_kien_kieu_mau_dat": None,
+            "hang_cong_nhan": None,
+            "quyet_dinh": None,
+        }
+        if code in scores.index:
+            s = scores.loc[code]
+            st = status.get(code, {})
+            p["trang_thai_tieu_chi"] = {c: STATUS_CODES[st.get(c, "not_evaluated")] for c in names}
+            p["co_so_lieu"] = bool(s["has_data"])
+            if s["has_data"]:
+                tier = TIER_CODES[s["tier"]]
+                p.update(hang=tier, hang_ten=TIER_WORDS[tier], so_tieu_chi_dat=int(s["ntm_met"]))
+                p["tieu_chi_chua_dat"] = [{"so": c, "ten": n} for c, n in names.items() if st.get(c) == "not_met"]
+                p["tieu_chi_chua_danh_gia"] = [
+                    {"so": c, "ten": n} for c, n in names.items() if st.get(c, "not_evaluated") == "not_evaluated"
+                ]
+                p["so_tieu_chi_nang_cao_dat"] = int(s["adv_met"]) if has_adv else None
+                p["so_dieu_kien_kieu_mau_dat"] = int(s["model_met"]) if has_model else None
+        if code in recog.index:
+            r = recog.loc[code]
+            p["hang_cong_nhan"] = TIER_CODES[r["recognised_tier"]]
+            p["quyet_dinh"] = {"so": r["decision_number"], "ngay": pd.Timestamp(r["decision_date"]).date().isoformat()}
+        if criterion is not None:
+            p["tieu_chi"] = criterion
+            p["trang_thai"] = p["trang_thai_tieu_chi"].get(criterion) if p["du_dieu_kien"] else None
+        props.append(p)
+    return props, sample
+
+
+def district_properties(store: Store, province: Province, year: int, as_of: datetime | None = None) -> tuple[list[dict], bool]:
+    """Per district-level unit: eligible xã (registry and official), counts per tier, average criteria."""
+    _check_year(province, year)
+    results = store.current_results(as_of=as_of, years=[year])
+    sample = bool(results["sample"].any())
+    rep = standard_report(results, province, year, sample=sample).table.set_index("ma_don_vi")
+    scores = commune_scores(results, province, years=[year])
+    scores["district"] = scores["unit"].map(province.registry.units["district_code"])
+    props = []
+    for code, d in province.registry.districts().iterrows():
+        r = rep.loc[code]
+        sc = scores[scores["district"] == code]
+        props.append(
+            {
+                "ma": code,
+                "ten": d["name"],
+                "loai": d["unit_type"],
+                "loai_ten": DISTRICT_TYPES[d["unit_type"]],
+                "so_xa": int(r["so_xa"]),
+                "so_xa_chinh_thuc": province.registry.official_xa_count(year, code),
+                "dat_ntm": int(r["dat_ntm"]),
+                "nang_cao": int(r["nang_cao"]),
+                "kieu_mau": int(r["kieu_mau"]),
+                "chua_dat": int((sc["tier"] == "none").sum()),
+                "chua_co_so_lieu": int((~sc["has_data"]).sum()),
+                "binh_quan_tieu_chi": None if pd.isna(r["binh_quan_tieu_chi"]) else float(r["binh_quan_tieu_chi"]),
+                "moc": None,  # the district's milestone state (targets issue)
+            }
+        )
+    return props, sample
+
+
+def summary(store: Store, province: Province, year: int, as_of: datetime | None = None) -> dict:
+    """The standard report as JSON-ready data."""
+    _check_year(province, year)
+    results = store.current_results(as_of=as_of, years=[year])
+    sample = bool(results["sample"].any())
+    rep = standard_report(results, province, year, sample=sample)
+    table = rep.table.replace({np.nan: None}).to_dict(orient="records")
+    return {
+        "nam": year,
+        "bo_tieu_chi": rep.catalog,
+        "so_tieu_chi": rep.criteria_count,
+        "du_lieu_mau": sample,
+        "xa_co_so_lieu": rep.xa_with_data,
+        "xa_trong_danh_muc": rep.xa_in_registry,
+        "xa_chinh_thuc": rep.official_xa,
+        "don_vi": table,
+        "tieu_chi": criterion_report(results, province, year).to_dict(orient="records"),
+    }
+
+
+def commune_detail(store: Store, province: Province, code: str, as_of: datetime | None = None) -> dict:
+    """One commune-level unit with its year-by-year criteria met and tier."""
+    reg = province.registry
+    u = reg.unit(code)
+    if u["level"] != "commune":
+        raise KeyError(code)
+    out = {
+        "ma": code,
+        "ten": u["name"],
+        "loai": u["unit_type"],
+        "loai_ten": COMMUNE_TYPES[u["unit_type"]],
+        "ma_huyen": u["district_code"],
+        "ten_huyen": reg.units.at[u["district_code"], "name"],
+        "du_dieu_kien": u["unit_type"] == "xa",
+        "du_lieu_mau": False,
+        "cac_nam": [],
+    }
+    if u["unit_type"] != "xa":
+        return out
+    results = store.current_results(as_of=as_of, units=[code])
+    out["du_lieu_mau"] = bool(results["sample"].any())
+    years = sorted(results["year"].unique().tolist())
+    if not years:
+        return out
+    scores = commune_scores(results, province, years=years, units=[code]).set_index("year")
+    crit = criterion_status(results, province, years=years, units=[code])
+    recs = store.recognitions(as_of=as_of)
+    for y in years:
+        s = scores.loc[y]
+        names = province.catalogs.for_year(y).criterion_names("ntm")
+        cy = crit[(crit["year"] == y) & (crit["tier_set"] == "ntm")].set_index("criterion")["status"]
+        rec = recognised_tiers(recs, y, units=[code])
+        out["cac_nam"].append(
+            {
+                "nam": y,
+                "bo_tieu_chi": s["catalog"],
+                "hang": TIER_CODES[s["tier"]] if s["has_data"] else None,
+                "so_tieu_chi_dat": int(s["ntm_met"]),
+                "so_tieu_chi": int(s["ntm_total"]),
+                "tieu_chi_chua_dat": [{"so": c, "ten": names[c]} for c in names if cy.get(c) == "not_met"],
+                "tieu_chi_chua_danh_gia": [{"so": c, "ten": names[c]} for c in names if cy.get(c, "not_evaluated") == "not_evaluated"],
+                "hang_cong_nhan": TIER_CODES[rec["recognised_tier"].iloc[0]] if len(rec) else None,
+            }
+        )
+    return out
+
+
+class LayerCache:
+    """Responses built once per version of the data and served from memory.
+
+    ``get_*`` reads the store's data version (one cheap query), and rebuilds a response only when the part
+    of the data it depends on changed: geometry on a boundary import, properties on a write of results or
+    recognitions. Writes from another process (the CLI while the server runs) are seen at the next request."""
+
+    def __init__(self, store: Store, province: Province):
+        self.store = store
+        self.province = province
+        self._lock = threading.RLock()
+        self._geometry: dict[tuple, tuple[dict[str, str], dict[str, str], BoundaryLayer]] = {}
+        self._responses: dict[tuple, tuple[tuple, Payload]] = {}
+        self.builds = 0  # responses built (for tests and benchmarks)
+        self.geometry_builds = 0
+
+    def geometry(self, boundary_version: int, detail: str) -> tuple[dict[str, str], dict[str, str], BoundaryLayer]:
+        """GeoJSON strings of the communes and districts at a detail, for a boundary version."""
+        key = (boundary_version, detail)
+        with self._lock:
+            if key not in self._geometry:
+                layer = current_layer(self.store, self.province.registry)
+                communes, districts = simplified_geometries(layer, detail, self.province.registry.units["district_code"])
+                self._geometry = {k: v for k, v in self._geometry.items() if k[0] == boundary_version}
+                self._geometry[key] = (_geojson_strings(communes), _geojson_strings(districts), layer)
+                self.geometry_builds += 1
+            return self._geometry[key]
+
+    def _cached(self, key: tuple, depends: tuple, build) -> Payload:  # noqa: ANN001 - callable
+        with self._lock:
+            hit = self._responses.get(key)
+            if hit is not None and hit[0] == depends:
+                return hit[1]
+            payload = build()
+            self._responses[key] = (depends, payload)
+            self.builds += 1
+            return payload
+
+    @staticmethod
+    def _as_of_key(as_of: datetime | str | None) -> str | None:
+        return None if as_of is None else to_utc_naive(as_of).isoformat()
+
+    def communes(self, year: int, criterion: str | None = None, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
+        if detail not in DETAILS:
+            raise UnknownDetail(f"detail={detail!r} không hợp lệ; chọn: {', '.join(DETAILS)}")
+        _check_year(self.province, year)
+        results_v, recog_v, boundary_v = self.store.data_version()
+        as_of = to_utc_naive(as_of) if as_of is not None else None
+
+        def build() -> Payload:
+            geometry, _, layer = self.geometry(boundary_v, detail)
+            props, sample = self._properties(
+                ("communes", year, criterion, self._as_of_key(as_of), results_v, recog_v), commune_properties, year, criterion, as_of
+            )
+            members = {"nam": year, "du_lieu_mau": sample, "ranh_gioi": {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}}
+            return Payload.of(_feature_collection(geometry, props, members), "application/geo+json")
+
+        return self._cached(("communes", year, criterion, self._as_of_key(as_of), detail), (results_v, recog_v, boundary_v), build)
+
+    def districts(self, year: int, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
+        if detail not in DETAILS:
+            raise UnknownDetail(f"detail={detail!r} không hợp lệ; chọn: {', '.join(DETAILS)}")
+        _check_year(self.province, year)
+        results_v, recog_v, boundary_v = self.store.data_version()
+        as_of = to_utc_naive(as_of) if as_of is not None else None
+
+        def build() -> Payload:
+            _, geometry, layer = self.geometry(boundary_v, detail)
+            props, sample = self._properties(
+                ("districts", year, self._as_of_key(as_of), results_v, recog_v), district_properties, year, as_of
+            )
+            members = {"nam": year, "du_lieu_mau": sample, "ranh_gioi": {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}}
+            return Payload.of(_feature_collection(geometry, props, members), "application/geo+json")
+
+        return self._cached(("districts", year, self._as_of_key(as_of), detail), (results_v, recog_v, boundary_v), build)
+
+    def document(self, name: str, builder, *args, media_type: str = "application/json") -> Payload:  # noqa: ANN001 - callable
+        """Any document derived from the data (summary, commune details, the map page): ``builder(store,
+        province, *args)`` returns a dict (sent as JSON) or a str (sent as is). Rebuilt when the data changes."""
+        key = (name, *[self._as_of_key(a) if isinstance(a, datetime) else a for a in args])
+
+        def build() -> Payload:
+            out = builder(self.store, self.province, *args)
+            return Payload.of(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False), media_type)
+
+        return self._cached(key, self.store.data_version(), build)
+
+    def _properties(self, key: tuple, builder, *args):  # noqa: ANN001, ANN202
+        """Properties are shared by every detail of a layer: built once per results version."""
+        with self._lock:
+            props_cache = self.__dict__.setdefault("_props", {})
+            if key not in props_cache:
+                stale = [k for k in props_cache if k[:-2] == key[:-2]]
+                for k in stale:
+                    del props_cache[k]
+                props_cache[key] = builder(self.store, self.province, *args)
+            return props_cache[key]
