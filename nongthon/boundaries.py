@@ -25,7 +25,7 @@ from pyproj.crs.coordinate_operation import TransverseMercatorConversion
 
 from .errors import NongthonError
 from .store import Store
-from .text import fold
+from .text import fold, nfc
 from .units import COMMUNE_TYPES, DISTRICT_TYPES, Registry
 
 WGS84 = "EPSG:4326"
@@ -259,7 +259,7 @@ def import_boundaries(
     report = BoundaryReport(source=f"{path.name}" + (f" (lớp {layer})" if layer else ""), crs=in_crs, features=len(gdf), method=method)
     names = registry.units["name"]
     for idx in gdf.index[codes.isna()]:
-        report.unmatched.append({"row": int(idx) + 1, "value": str(gdf.at[idx, label_col]) if label_col else ""})
+        report.unmatched.append({"row": int(idx) + 1, "value": nfc(str(gdf.at[idx, label_col])) if label_col else ""})
     matched = gdf[codes.notna()].assign(unit=codes[codes.notna()])
     counts = matched["unit"].value_counts()
     for unit, n in counts[counts > 1].items():
@@ -279,14 +279,14 @@ def import_boundaries(
         geom = _polygonal(geom)
         features[unit] = shapely.to_wkb(geom)
         areas[unit] = abs(GEOD.geometry_area_perimeter(geom)[0]) / 1e6
+    if not features:
+        raise BoundaryError("\n".join(["Không đơn vị nào trong tệp khớp với danh mục; không ghi gì.", *report.lines_vi()]))
     features, report.coverage = _clean_coverage(features)
     areas = {u: abs(GEOD.geometry_area_perimeter(shapely.from_wkb(g))[0]) / 1e6 for u, g in features.items()}
     report.matched = len(features)
     for unit in registry.communes().index.difference(list(features)):
         report.missing.append({"unit": unit, "name": names[unit]})
     report.total_area_km2 = round(sum(areas.values()), 1)
-    if not features:
-        raise BoundaryError("\n".join(["Không đơn vị nào trong tệp khớp với danh mục; không ghi gì.", *report.lines_vi()]))
     if require_all and (report.missing or report.unmatched):
         raise BoundaryError("\n".join(["Tệp chưa đủ hoặc có đối tượng không khớp (--require-all); không ghi gì.", *report.lines_vi()]))
     report.layer_id = store.add_boundary_layer(features, source=report.source, crs=in_crs, author=author, report=report.to_json())

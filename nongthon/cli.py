@@ -162,8 +162,10 @@ def format_report_text(rep, crit: pd.DataFrame) -> str:  # noqa: ANN001 - Standa
         lines += [f"*** {SAMPLE_LABEL_VI} ***", ""]
     lines.append(f"BÁO CÁO KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI NĂM {rep.year} — bộ tiêu chí {rep.catalog} ({rep.criteria_count} tiêu chí)")
     lines.append("")
-    table = rep.table.rename(columns=REPORT_HEADERS_VI)
+    table = rep.table.astype({"nang_cao": object, "kieu_mau": object}).fillna("—").rename(columns=REPORT_HEADERS_VI)
     lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.2f}".replace(".", ",")))
+    if rep.table["nang_cao"].isna().all():
+        lines.append(f"—: bộ tiêu chí {rep.catalog} không có bộ nâng cao / kiểu mẫu trong danh mục, nên không đánh giá (không phải 0).")
     lines.append("")
     lines.append(
         "Số đạt chuẩn tính lũy kế theo hạng đánh giá từ kết quả đã lưu: 'Đạt NTM' gồm cả xã nâng cao và kiểu mẫu; "

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
@@ -215,8 +214,8 @@ def district_properties(store: Store, province: Province, year: int, as_of: date
                 "so_xa": int(r["so_xa"]),
                 "so_xa_chinh_thuc": province.registry.official_xa_count(year, code),
                 "dat_ntm": int(r["dat_ntm"]),
-                "nang_cao": int(r["nang_cao"]),
-                "kieu_mau": int(r["kieu_mau"]),
+                "nang_cao": None if pd.isna(r["nang_cao"]) else int(r["nang_cao"]),
+                "kieu_mau": None if pd.isna(r["kieu_mau"]) else int(r["kieu_mau"]),
                 "chua_dat": int((sc["tier"] == "none").sum()),
                 "chua_co_so_lieu": int((~sc["has_data"]).sum()),
                 "binh_quan_tieu_chi": None if pd.isna(r["binh_quan_tieu_chi"]) else float(r["binh_quan_tieu_chi"]),
@@ -232,7 +231,7 @@ def summary(store: Store, province: Province, year: int, as_of: datetime | None 
     results = store.current_results(as_of=as_of, years=[year])
     sample = bool(results["sample"].any())
     rep = standard_report(results, province, year, sample=sample)
-    table = rep.table.replace({np.nan: None}).to_dict(orient="records")
+    table = rep.table.astype(object).where(rep.table.notna(), None).to_dict(orient="records")
     return {
         "nam": year,
         "bo_tieu_chi": rep.catalog,

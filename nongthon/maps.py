@@ -200,6 +200,7 @@ class NtmLayers(MacroElement):
     s += "<div>Xã có số liệu: " + t.xa_co_so_lieu + "/" + t.xa_danh_muc + " xã trong danh mục; mẫu số: " + t.mau_so + " xã" + (t.mau_so_chinh_thuc ? " (chính thức)" : "") + "</div>";
     D.muc_tieu.forEach(function (m) {
       var v = t[m.chi_so], share = v / t.mau_so;
+      if (v === null) { s += "<div>" + m.nhan + ": <i>không đánh giá</i> (bộ tiêu chí năm " + state.year + " không có bộ này) — mục tiêu " + m.nam + ": " + pct(m.ty_le) + "</div>"; return; }
       s += "<div>" + m.nhan + ": <b>" + v + "/" + t.mau_so + " = " + pct(share) + "</b> — mục tiêu " + m.nam + ": " + pct(m.ty_le) + "</div>";
       s += '<div class="ntm-bar" title="' + m.mo_ta + '"><span style="width:' + Math.min(100, 100 * share) + "%;background:" + m.mau + '"></span><b style="left:' + (100 * m.ty_le) + '%"></b></div>';
     });
@@ -207,8 +208,8 @@ class NtmLayers(MacroElement):
     D.districts.features.forEach(function (f) {
       var h = yearData().huyen[f.properties.ma];
       if (!h) return;
-      s += "<tr><td>" + f.properties.ten + "</td><td class=n>" + h.dat_ntm + "/" + h.so_xa + "</td><td class=n>" + h.nang_cao +
-           "</td><td class=n>" + h.kieu_mau + "</td><td class=n>" + (h.binh_quan_tieu_chi === null ? "—" : h.binh_quan_tieu_chi.toFixed(1).replace(".", ",")) + "</td></tr>";
+      s += "<tr><td>" + f.properties.ten + "</td><td class=n>" + h.dat_ntm + "/" + h.so_xa + "</td><td class=n>" + (h.nang_cao === null ? "—" : h.nang_cao) +
+           "</td><td class=n>" + (h.kieu_mau === null ? "—" : h.kieu_mau) + "</td><td class=n>" + (h.binh_quan_tieu_chi === null ? "—" : h.binh_quan_tieu_chi.toFixed(1).replace(".", ",")) + "</td></tr>";
     });
     return s + "</table><div style='color:#555;margin-top:4px'>NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã.</div>";
   }
@@ -335,7 +336,7 @@ def map_data(store: Store, province: Province, year: int) -> dict:
                 "cn": p["hang_cong_nhan"],
                 "qd": _decision(p),
             }
-        province_row = _province_state(props, reg.official_xa_count(y), len(reg.xa()))
+        province_row = _province_state(props, reg.official_xa_count(y), len(reg.xa()), province.catalogs.for_year(y).sets)
         by_year[str(y)] = {
             "xa": xa,
             "huyen": {d["ma"]: d for d in dprops},
@@ -383,7 +384,7 @@ def _decision(p: dict) -> str | None:
     return f"số {q['so']}, ngày {d}/{m}/{y}"
 
 
-def _province_state(props: list[dict], official: int | None, in_registry: int) -> dict:
+def _province_state(props: list[dict], official: int | None, in_registry: int, sets: dict) -> dict:
     eligible = [p for p in props if p["du_dieu_kien"]]
     with_data = [p for p in eligible if p["co_so_lieu"]]
     rank = {"chua_dat": 0, "ntm": 1, "nang_cao": 2, "kieu_mau": 3}
@@ -394,8 +395,8 @@ def _province_state(props: list[dict], official: int | None, in_registry: int) -
         "mau_so": official or in_registry,
         "mau_so_chinh_thuc": official is not None,
         "dat_ntm": sum(t >= 1 for t in tiers),
-        "nang_cao": sum(t >= 2 for t in tiers),
-        "kieu_mau": sum(t >= 3 for t in tiers),
+        "nang_cao": sum(t >= 2 for t in tiers) if "nang_cao" in sets else None,
+        "kieu_mau": sum(t >= 3 for t in tiers) if "kieu_mau" in sets else None,
     }
 
 

@@ -45,14 +45,16 @@ class StandardReport:
     sample: bool
 
 
-def _summarise(scores: pd.DataFrame) -> dict[str, float | int]:
+def _summarise(scores: pd.DataFrame, sets: dict) -> dict[str, float | int | None]:
+    """One row of the report. A tier whose set the year's catalogue does not hold is not evaluated (None),
+    not zero."""
     rank = scores["tier"].map(TIER_RANK)
     with_data = scores[scores["has_data"]]
-    row: dict[str, float | int] = {
+    row: dict[str, float | int | None] = {
         "so_xa": len(scores),
         "dat_ntm": int((rank >= TIER_RANK["ntm"]).sum()),
-        "nang_cao": int((rank >= TIER_RANK["advanced"]).sum()),
-        "kieu_mau": int((rank >= TIER_RANK["model"]).sum()),
+        "nang_cao": int((rank >= TIER_RANK["advanced"]).sum()) if "nang_cao" in sets else None,
+        "kieu_mau": int((rank >= TIER_RANK["model"]).sum()) if "kieu_mau" in sets else None,
         "binh_quan_tieu_chi": round(float(with_data["ntm_met"].mean()), 2) if len(with_data) else float("nan"),
     }
     for col, lo, hi in BANDS:
@@ -68,9 +70,11 @@ def standard_report(results: pd.DataFrame, province: Province, year: int, sample
     scores["district"] = scores["unit"].map(reg.units["district_code"])
     rows = []
     for code, d in reg.districts().iterrows():
-        rows.append({"ma_don_vi": code, "ten_don_vi": d["name"], **_summarise(scores[scores["district"] == code])})
-    rows.append({"ma_don_vi": reg.province_code, "ten_don_vi": reg.province_name, **_summarise(scores)})
+        rows.append({"ma_don_vi": code, "ten_don_vi": d["name"], **_summarise(scores[scores["district"] == code], catalog.sets)})
+    rows.append({"ma_don_vi": reg.province_code, "ten_don_vi": reg.province_name, **_summarise(scores, catalog.sets)})
     table = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+    for col in ("nang_cao", "kieu_mau"):
+        table[col] = table[col].astype("Int64")  # <NA> where the catalogue has no such set
     return StandardReport(
         year=year,
         catalog=catalog.id,

@@ -57,3 +57,25 @@ def results_frame(rows: list[dict]) -> pd.DataFrame:
     df["value"] = df["value"].astype("Float64")
     df["item"] = df["item"].astype(str)
     return df[["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"]]
+
+
+@pytest.fixture(scope="session")
+def mapped_db(tmp_path_factory, sample_db, province) -> Path:
+    """The sample database with the real boundaries imported (read-only for tests: copy before writing)."""
+    from nongthon.boundaries import import_boundaries
+
+    path = tmp_path_factory.mktemp("mapped") / "mapped.db"
+    shutil.copy(sample_db, path)
+    s = Store.open(path)
+    import_boundaries(s, province.registry, SHARED / "geodata" / "phu_yen_pre2025.gpkg", layer="communes", author="test")
+    s.close()
+    return path
+
+
+@pytest.fixture
+def mapped_store(mapped_db, tmp_path):
+    path = tmp_path / "mapped.db"
+    shutil.copy(mapped_db, path)
+    s = Store.open(path)
+    yield s
+    s.close()

@@ -56,3 +56,12 @@ def test_criterion_counts(province):
     assert (crit.loc["11", "so_xa_dat"], crit.loc["11", "so_xa_chua_dat"]) == (1, 1)
     assert (crit.loc["19", "so_xa_dat"], crit.loc["19", "so_xa_chua_danh_gia"]) == (1, 1)
     assert crit.loc["17", "ten_tieu_chi"] == "Môi trường và an toàn thực phẩm"
+
+
+def test_tiers_the_catalogue_cannot_assess_are_not_zero(sample_store, province):
+    """1980/QĐ-TTg in this catalogue has no advanced or model set: those counts are not evaluated."""
+    rep = standard_report(sample_store.current_results(years=[2019]), province, 2019, sample=True)
+    assert rep.table["nang_cao"].isna().all() and rep.table["kieu_mau"].isna().all()
+    assert rep.table["dat_ntm"].iloc[-1] == 48
+    rep23 = standard_report(sample_store.current_results(years=[2023]), province, 2023, sample=True)
+    assert rep23.table["nang_cao"].notna().all()

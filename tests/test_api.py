@@ -1,0 +1,133 @@
+"""The HTTP API: contents, ETag / 304 / gzip, pick-up of writes from another process, error answers."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from nongthon.reports import standard_report
+from nongthon.store import Store
+
+
+@pytest.fixture
+def client(mapped_store):
+    app = create_app(mapped_store.engine.url.database)
+    with TestClient(app) as c:
+        c.db = mapped_store.engine.url.database
+        yield c
+
+
+def test_communes_layer_is_geojson_with_etag_and_gzip(client):
+    r = client.get("/api/layers/communes", params={"year": 2023}, headers={"Accept-Encoding": "gzip"})
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/geo+json"
+    assert r.headers["content-encoding"] == "gzip" and int(r.headers["content-length"]) < len(r.content)
+    assert r.headers["etag"].startswith('"')
+    data = r.json()
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == 106
+    r2 = client.get("/api/layers/communes", params={"year": 2023}, headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in r2.headers and r2.json() == data
+
+
+def test_if_none_match_gives_304(client):
+    r = client.get("/api/layers/communes?year=2023")
+    again = client.get("/api/layers/communes?year=2023", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == r.headers["etag"]
+    other = client.get("/api/layers/communes?year=2022", headers={"If-None-Match": r.headers["etag"]})
+    assert other.status_code == 200
+
+
+def test_an_import_from_the_cli_is_picked_up_without_restart(client, tmp_path):
+    r = client.get("/api/layers/communes?year=2023")
+    before = {f["properties"]["ma"]: f["properties"] for f in r.json()["features"]}["22303"]
+    csv = tmp_path / "fix.csv"
+    csv.write_text("ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2023,ntm,11,khong_dat\n", encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "nongthon.cli", "import", str(csv), "--db", client.db], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    r2 = client.get("/api/layers/communes?year=2023", headers={"If-None-Match": r.headers["etag"]})
+    assert r2.status_code == 200 and r2.headers["etag"] != r.headers["etag"]
+    after = {f["properties"]["ma"]: f["properties"] for f in r2.json()["features"]}["22303"]
+    assert after["so_tieu_chi_dat"] == before["so_tieu_chi_dat"] - 1 and after["trang_thai_tieu_chi"]["11"] == "khong_dat"
+
+
+def test_criterion_and_as_of_parameters(client):
+    r = client.get("/api/layers/communes", params={"year": 2023, "criterion": 17})
+    assert all(f["properties"]["tieu_chi"] == "17" for f in r.json()["features"])
+    r = client.get("/api/layers/communes", params={"year": 2023, "as_of": "2001-01-01T00:00:00Z"})
+    assert all(f["properties"]["hang"] is None for f in r.json()["features"])
+    full = client.get("/api/layers/communes", params={"year": 2023, "detail": "full"})
+    assert len(full.content) > 2 * len(client.get("/api/layers/communes", params={"year": 2023}).content)
+
+
+def test_districts_summary_and_commune_details(client, mapped_store, province):
+    d = client.get("/api/layers/districts?year=2023").json()
+    assert len(d["features"]) == 9 and d["features"][0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    s = client.get("/api/summary?year=2023").json()
+    rep = standard_report(mapped_store.current_results(years=[2023]), province, 2023).table
+    assert s["du_lieu_mau"] is True and s["xa_chinh_thuc"] == 83
+    assert [row["dat_ntm"] for row in s["don_vi"]] == rep["dat_ntm"].tolist()
+    assert len(s["tieu_chi"]) == 19
+    c = client.get("/api/communes/22303").json()
+    assert c["ten"] == "Xã Hòa Quang Bắc" and [y["nam"] for y in c["cac_nam"]] == list(range(2016, 2026))
+    assert all(0 <= y["so_tieu_chi_dat"] <= 19 for y in c["cac_nam"])
+    p = client.get("/api/communes/22015").json()
+    assert p["du_dieu_kien"] is False and p["cac_nam"] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "needle"),
+    [
+        ("/api/layers/communes?year=2031", 404, "2016–2021 (qd1980-2016), 2022–2025 (qd318-2022)"),
+        ("/api/layers/communes?year=2023&criterion=25", 404, "chọn 1–19"),
+        ("/api/layers/communes?year=abc", 422, "tham số year='abc': phải là số nguyên"),
+        ("/api/layers/communes?year=2023&detail=huge", 422, "chọn: default, full"),
+        ("/api/layers/communes?year=2023&as_of=yesterday", 422, "phải là thời điểm ISO 8601"),
+        ("/api/layers/districts?year=1999", 404, "Năm 1999 không thuộc bộ tiêu chí nào"),
+        ("/api/communes/99999", 404, "mã gồm 5 chữ số"),
+        ("/api/communes/563", 404, "Không có xã/phường/thị trấn mã '563'"),
+        ("/api/summary?year=2015", 404, "các năm được hỗ trợ"),
+        ("/map?year=2040", 404, "các năm được hỗ trợ"),
+    ],
+)
+def test_errors_say_what_is_allowed(client, url, status, needle):
+    r = client.get(url)
+    assert r.status_code == status
+    assert needle in r.json()["loi"], r.json()
+
+
+def test_map_page_and_docs(client):
+    r = client.get("/map?year=2023")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "DỮ LIỆU MẪU" in r.text and "<script src=" not in r.text
+    assert client.get("/", follow_redirects=False).headers["location"] == "/map"
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/layers/communes", "/api/layers/districts", "/api/communes/{code}", "/api/summary", "/map"} <= set(paths)
+
+
+def test_library_never_imports_fastapi():
+    code = (
+        "import sys, nongthon.cli, nongthon.layers, nongthon.maps, nongthon.boundaries, nongthon.imports, nongthon.reports;"
+        "assert 'fastapi' not in sys.modules and 'starlette' not in sys.modules, 'fastapi imported'"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+
+
+def test_default_year_is_the_latest_with_data(client):
+    assert client.get("/api/layers/communes").json()["nam"] == 2025
+
+
+def test_empty_database_serves_the_schematic_map(tmp_path):
+    with TestClient(create_app(tmp_path / "empty.db")) as c:
+        data = c.get("/api/layers/communes?year=2023").json()
+        assert data["ranh_gioi"]["so_do_minh_hoa"] is True and data["du_lieu_mau"] is False
+        assert all(f["properties"]["co_so_lieu"] is False for f in data["features"])
+        page = c.get("/map").text
+        assert "Sơ đồ minh họa — chưa phải ranh giới chính thức" in page and "DỮ LIỆU MẪU" not in json.dumps(data)
+    Store.open(tmp_path / "empty.db").close()

@@ -1,0 +1,132 @@
+"""The layers carry exactly what scoring says; they are cached per data version and rebuilt only in part."""
+
+import gzip
+import json
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from nongthon.layers import LayerCache, commune_properties
+from nongthon.scoring import commune_scores, criterion_status
+from nongthon.store import utcnow
+from tests.conftest import results_frame
+
+FIXED = ("ma", "ten", "hang", "so_tieu_chi_dat")
+TIER = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
+
+
+def fc(payload):
+    assert gzip.decompress(payload.gzipped) == payload.body
+    return json.loads(payload.body)
+
+
+def test_every_feature_carries_the_scored_tier(mapped_store, province):
+    cache = LayerCache(mapped_store, province)
+    for year in (2019, 2023):
+        data = fc(cache.communes(year))
+        assert data["type"] == "FeatureCollection" and data["nam"] == year and data["du_lieu_mau"] is True
+        assert data["ranh_gioi"]["so_do_minh_hoa"] is False
+        feats = {f["properties"]["ma"]: f for f in data["features"]}
+        assert len(feats) == 106
+        scores = commune_scores(mapped_store.current_results(years=[year]), province, years=[year]).set_index("unit")
+        for code, f in feats.items():
+            p = f["properties"]
+            assert all(k in p for k in FIXED)
+            if p["loai"] == "xa":
+                assert p["du_dieu_kien"] and p["hang"] == TIER[scores.loc[code, "tier"]]
+                assert p["so_tieu_chi_dat"] == scores.loc[code, "ntm_met"] and p["so_tieu_chi"] == 19
+                assert len(p["tieu_chi_chua_dat"]) == scores.loc[code, "ntm_not_met"]
+            else:
+                assert p["hang"] is None and not p["du_dieu_kien"]
+            assert f["geometry"]["type"] == "MultiPolygon"
+
+
+def test_criterion_layer_carries_that_status(mapped_store, province):
+    data = fc(LayerCache(mapped_store, province).communes(2023, criterion="17"))
+    st = criterion_status(mapped_store.current_results(years=[2023]), province, years=[2023])
+    st = st[(st["criterion"] == "17") & (st["tier_set"] == "ntm")].set_index("unit")["status"]
+    words = {"met": "dat", "not_met": "khong_dat", "not_evaluated": "chua_danh_gia"}
+    for f in data["features"]:
+        p = f["properties"]
+        assert p["tieu_chi"] == "17"
+        assert p["trang_thai"] == (words[st[p["ma"]]] if p["du_dieu_kien"] else None)
+
+
+def test_recognised_tier_and_decision_are_kept_apart(mapped_store, province):
+    props, _ = commune_properties(mapped_store, province, 2023)
+    p = {x["ma"]: x for x in props}["22303"]
+    assert p["hang_cong_nhan"] in ("ntm", "nang_cao", "kieu_mau")
+    assert p["quyet_dinh"]["so"].endswith("(mẫu)") and p["quyet_dinh"]["ngay"] <= "2023-12-31"
+
+
+def test_etag_cache_and_rebuild_only_what_changed(mapped_store, province, tmp_path):
+    cache = LayerCache(mapped_store, province)
+    first = cache.communes(2023)
+    assert cache.communes(2023) is first  # served from memory
+    geometry_builds = cache.geometry_builds
+    code = "22303"
+    before = {f["properties"]["ma"]: f["properties"] for f in fc(first)["features"]}[code]
+    rows = [dict(unit=code, year=2023, item=str(i), met=i != 17) for i in range(1, 20)]
+    before_write = utcnow()
+    mapped_store.write_results(results_frame(rows), source="test", author="t")
+    second = cache.communes(2023)
+    assert second.etag != first.etag
+    after = {f["properties"]["ma"]: f["properties"] for f in fc(second)["features"]}[code]
+    assert before["hang"] != "chua_dat" and after["hang"] == "chua_dat" and after["so_tieu_chi_dat"] == 18
+    assert [c["so"] for c in after["tieu_chi_chua_dat"]] == ["17"]
+    assert cache.geometry_builds == geometry_builds  # a write of results does not rebuild geometry
+    # as of a time before the write, the layer is what it was
+    old = cache.communes(2023, as_of=before_write)
+    assert {f["properties"]["ma"]: f["properties"] for f in fc(old)["features"]}[code]["hang"] == before["hang"]
+    # and as of a time before any data, nothing is assessed
+    empty = cache.communes(2023, as_of="2000-01-01T00:00:00")
+    assert all(f["properties"]["hang"] is None for f in fc(empty)["features"])
+
+
+def test_boundary_import_rebuilds_geometry(store, province, sample_db):
+    import shutil
+
+    from nongthon.boundaries import import_boundaries
+    from nongthon.store import Store
+    from tests.conftest import SHARED
+
+    shutil.copy(sample_db, store.engine.url.database)
+    s = Store.open(store.engine.url.database)
+    cache = LayerCache(s, province)
+    schematic = fc(cache.communes(2023))
+    assert schematic["ranh_gioi"]["so_do_minh_hoa"] is True and "Sơ đồ minh họa" in schematic["ranh_gioi"]["nguon"]
+    n = cache.geometry_builds
+    import_boundaries(s, province.registry, SHARED / "geodata" / "phu_yen_pre2025.gpkg", layer="communes", author="t")
+    real = fc(cache.communes(2023))
+    assert real["ranh_gioi"]["so_do_minh_hoa"] is False and cache.geometry_builds == n + 1
+
+
+def test_default_detail_keeps_shared_borders_and_is_small(mapped_store, province):
+    cache = LayerCache(mapped_store, province)
+    default, full = cache.communes(2023), cache.communes(2023, detail="full")
+    assert len(default.gzipped) <= 80 * 1024
+    g = gpd.GeoDataFrame.from_features(fc(default)["features"], crs=4326)
+    f = gpd.GeoDataFrame.from_features(fc(full)["features"], crs=4326)
+    gm, fm = g.to_crs(32649), f.to_crs(32649)
+    assert gm.is_valid.all()
+    overlap = gm.area.sum() - shapely.union_all(gm.geometry.values).area
+    assert overlap < 50  # m², from rounding to ~1 m only
+    # no gaps opened: the simplified union covers the same area as the full one, within 0.1 %
+    assert abs(shapely.union_all(gm.geometry.values).area / shapely.union_all(fm.geometry.values).area - 1) < 1e-3
+    coords = shapely.get_coordinates(g.geometry.values)
+    assert (abs(coords * 1e5 - (coords * 1e5).round()) < 1e-6).all()  # rounded to 1e-5 degree
+    assert shapely.get_num_coordinates(gm.geometry.values).sum() < shapely.get_num_coordinates(fm.geometry.values).sum() / 2
+
+
+def test_districts_layer_counts(mapped_store, province):
+    data = fc(LayerCache(mapped_store, province).districts(2023))
+    props = {f["properties"]["ma"]: f["properties"] for f in data["features"]}
+    assert len(props) == 9
+    assert props["562"]["so_xa"] == 10 and props["562"]["dat_ntm"] == 10
+    assert props["555"]["so_xa"] == 3 and props["555"]["so_xa_chinh_thuc"] == 4
+    total = sum(p["dat_ntm"] for p in props.values())
+    scores = commune_scores(mapped_store.current_results(years=[2023]), province, years=[2023])
+    assert total == scores["tier"].isin(["ntm", "advanced", "model"]).sum()
+    assert sum(p["chua_dat"] + p["dat_ntm"] + p["chua_co_so_lieu"] for p in props.values()) == 82
+    assert pd.Series([p["nang_cao"] for p in props.values()]).sum() == 16
