@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from nongthon.errors import NongthonError, UnknownUnit
 from nongthon.layers import LayerCache, Payload, commune_detail, summary
 from nongthon.maps import map_html
-from nongthon.province import load_province
+from nongthon.province import Province, load_province
 from nongthon.store import Store
 
 from .errors import nongthon_error, validation_error
@@ -33,9 +33,9 @@ def send(request: Request, payload: Payload) -> Response:
     return Response(payload.body, media_type=payload.media_type, headers=headers)
 
 
-def create_app(db: str | Path) -> FastAPI:
+def create_app(db: str | Path, province: Province | None = None) -> FastAPI:
     store = Store.open(db)
-    province = load_province()
+    province = province or load_province()
     cache = LayerCache(store, province)
     app = FastAPI(
         title="nongthon",

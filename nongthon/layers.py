@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -55,7 +56,11 @@ from .units import COMMUNE_TYPES, DISTRICT_TYPES
 TIER_CODES = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
 TIER_WORDS = {"chua_dat": "Chưa đạt chuẩn", "ntm": "Đạt chuẩn NTM", "nang_cao": "NTM nâng cao", "kieu_mau": "NTM kiểu mẫu"}
 STATUS_CODES = {"met": "dat", "not_met": "khong_dat", "not_evaluated": "chua_danh_gia"}
-SIMPLIFY_TOLERANCE_M = 50.0  # default detail: below the accuracy of the 2009 internal lines (47–178 m, SOURCE.md)
+#: default detail: simplify to half a screen pixel of the view that shows the whole layer on a screen this
+#: wide — about 56 m for Phú Yên (below the 47–178 m accuracy of its internal lines, see geodata SOURCE),
+#: about 600 m for a national layer; ``detail=full`` gives the stored geometry for close-up work.
+VIEW_PIXELS = 1280
+MIN_TOLERANCE_M = 5.0
 GRID_DEG = 1e-5  # ≈ 1.1 m
 DETAILS = ("default", "full")
 
@@ -83,6 +88,12 @@ class Payload:
         return cls(body, gzip.compress(body, compresslevel=6, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"', media_type)
 
 
+def simplify_tolerance_m(metric: gpd.GeoSeries) -> float:
+    """Half a pixel when the layer's extent (its diagonal) spans VIEW_PIXELS, in metres."""
+    x0, y0, x1, y1 = metric.total_bounds
+    return max(MIN_TOLERANCE_M, float(np.hypot(x1 - x0, y1 - y0)) / VIEW_PIXELS / 2)
+
+
 def simplified_geometries(layer: BoundaryLayer, detail: str, district_of: pd.Series) -> tuple[gpd.GeoSeries, gpd.GeoSeries]:
     """Communes and districts at a level of detail, EPSG:4326. At default detail the communes are simplified
     as one coverage (borders stay shared, no gaps, no overlaps) and rounded to about a metre; the districts are
@@ -93,7 +104,7 @@ def simplified_geometries(layer: BoundaryLayer, detail: str, district_of: pd.Ser
         districts = gpd.GeoSeries({d: shapely.union_all(g.values) for d, g in geoms.groupby(groups)}, crs=WGS84)
         return geoms, districts
     metric = geoms.to_crs(geoms.estimate_utm_crs())
-    simple = gpd.GeoSeries(shapely.coverage_simplify(metric.values, SIMPLIFY_TOLERANCE_M), index=metric.index, crs=metric.crs)
+    simple = gpd.GeoSeries(shapely.coverage_simplify(metric.values, simplify_tolerance_m(metric)), index=metric.index, crs=metric.crs)
     districts = gpd.GeoSeries({d: shapely.coverage_union_all(g.values) for d, g in simple.groupby(groups)}, crs=metric.crs)
 
     def rounded(gs: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -140,25 +151,33 @@ def commune_properties(
     scores = commune_scores(results, province, years=[year]).set_index("unit")
     crit = criterion_status(results, province, years=[year])
     crit = crit[crit["tier_set"] == "ntm"]
-    status = {u: dict(zip(g["criterion"], g["status"])) for u, g in crit.groupby("unit")}
+    # one row per xã, one column per criterion, in the catalogue's order
+    wide = crit.pivot(index="unit", columns="criterion", values="status").reindex(columns=list(names))
+    status = dict(zip(wide.index, wide.to_numpy().tolist()))
     recog = recognised_tiers(store.recognitions(as_of=as_of), year).set_index("unit")
+    recognised = {u: (r.recognised_tier, r.decision_number, r.decision_date) for u, r in zip(recog.index, recog.itertuples())}
     has_adv = "nang_cao" in catalog.sets
     has_model = "kieu_mau" in catalog.sets
+    score_rows = {
+        u: r for u, r in zip(scores.index, scores[["has_data", "tier", "ntm_met", "adv_met", "model_met"]].itertuples(index=False))
+    }
+    district_names = reg.units["name"].to_dict()
+    criteria = list(names.items())
     props = []
-    for code, u in reg.communes().iterrows():
-        district = reg.units.loc[u["district_code"]]
+    communes = reg.communes()
+    for code, name, utype, dcode in zip(communes.index, communes["name"], communes["unit_type"], communes["district_code"]):
         p = {
             "ma": code,
-            "ten": u["name"],
+            "ten": name,
             "hang": None,
             "so_tieu_chi_dat": None,
             "so_tieu_chi": len(names),
-            "hang_ten": "Không xét (phường/thị trấn)" if u["unit_type"] != "xa" else "Chưa có số liệu",
-            "loai": u["unit_type"],
-            "loai_ten": COMMUNE_TYPES[u["unit_type"]],
-            "ma_huyen": u["district_code"],
-            "ten_huyen": district["name"],
-            "du_dieu_kien": u["unit_type"] == "xa",
+            "hang_ten": "Không xét (phường/thị trấn)" if utype != "xa" else "Chưa có số liệu",
+            "loai": utype,
+            "loai_ten": COMMUNE_TYPES[utype],
+            "ma_huyen": dcode,
+            "ten_huyen": district_names[dcode],
+            "du_dieu_kien": utype == "xa",
             "co_so_lieu": False,
             "tieu_chi_chua_dat": [],
             "tieu_chi_chua_danh_gia": [],
@@ -168,24 +187,22 @@ def commune_properties(
             "hang_cong_nhan": None,
             "quyet_dinh": None,
         }
-        if code in scores.index:
-            s = scores.loc[code]
-            st = status.get(code, {})
-            p["trang_thai_tieu_chi"] = {c: STATUS_CODES[st.get(c, "not_evaluated")] for c in names}
-            p["co_so_lieu"] = bool(s["has_data"])
-            if s["has_data"]:
-                tier = TIER_CODES[s["tier"]]
-                p.update(hang=tier, hang_ten=TIER_WORDS[tier], so_tieu_chi_dat=int(s["ntm_met"]))
-                p["tieu_chi_chua_dat"] = [{"so": c, "ten": n} for c, n in names.items() if st.get(c) == "not_met"]
-                p["tieu_chi_chua_danh_gia"] = [
-                    {"so": c, "ten": n} for c, n in names.items() if st.get(c, "not_evaluated") == "not_evaluated"
-                ]
-                p["so_tieu_chi_nang_cao_dat"] = int(s["adv_met"]) if has_adv else None
-                p["so_dieu_kien_kieu_mau_dat"] = int(s["model_met"]) if has_model else None
-        if code in recog.index:
-            r = recog.loc[code]
-            p["hang_cong_nhan"] = TIER_CODES[r["recognised_tier"]]
-            p["quyet_dinh"] = {"so": r["decision_number"], "ngay": pd.Timestamp(r["decision_date"]).date().isoformat()}
+        sc = score_rows.get(code)
+        if sc is not None:
+            st = status.get(code) or ["not_evaluated"] * len(criteria)
+            p["trang_thai_tieu_chi"] = {c: STATUS_CODES[x if isinstance(x, str) else "not_evaluated"] for (c, _), x in zip(criteria, st)}
+            p["co_so_lieu"] = bool(sc.has_data)
+            if sc.has_data:
+                tier = TIER_CODES[sc.tier]
+                p.update(hang=tier, hang_ten=TIER_WORDS[tier], so_tieu_chi_dat=int(sc.ntm_met))
+                p["tieu_chi_chua_dat"] = [{"so": c, "ten": n} for (c, n), x in zip(criteria, st) if x == "not_met"]
+                p["tieu_chi_chua_danh_gia"] = [{"so": c, "ten": n} for (c, n), x in zip(criteria, st) if x not in ("met", "not_met")]
+                p["so_tieu_chi_nang_cao_dat"] = int(sc.adv_met) if has_adv else None
+                p["so_dieu_kien_kieu_mau_dat"] = int(sc.model_met) if has_model else None
+        if code in recognised:
+            tier, number, day = recognised[code]
+            p["hang_cong_nhan"] = TIER_CODES[tier]
+            p["quyet_dinh"] = {"so": number, "ngay": pd.Timestamp(day).date().isoformat()}
         if criterion is not None:
             p["tieu_chi"] = criterion
             p["trang_thai"] = p["trang_thai_tieu_chi"].get(criterion) if p["du_dieu_kien"] else None
