@@ -195,9 +195,7 @@ def format_report_text(rep, crit: pd.DataFrame) -> str:  # noqa: ANN001 - Standa
 def cmd_report(args: argparse.Namespace) -> int:
     province = load_province()
     store = _open(args.db)
-    if not province.catalogs.covers(args.year):
-        print(f"Năm {args.year} không có bộ tiêu chí áp dụng; các năm được hỗ trợ: {province.catalogs.years_text()}", file=sys.stderr)
-        return 1
+    province.catalogs.for_year(args.year)  # UnknownYear names the years supported
     results = store.current_results(as_of=args.as_of, years=[args.year])
     sample = bool(results["sample"].any())
     rep = standard_report(results, province, args.year, sample=sample)
@@ -229,9 +227,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     province = load_province()
     store = _open(args.db)
-    if not province.catalogs.covers(args.year):
-        print(f"Năm {args.year} không có bộ tiêu chí áp dụng; các năm được hỗ trợ: {province.catalogs.years_text()}", file=sys.stderr)
-        return 1
+    province.catalogs.for_year(args.year)  # UnknownYear names the years supported
     args.output.write_text(map_html(store, province, args.year), encoding="utf-8")
     note = f" ({SAMPLE_LABEL_VI})" if store.is_sample() else ""
     print(f"Đã ghi bản đồ năm {args.year} vào {args.output}{note}")

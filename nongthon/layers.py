@@ -352,38 +352,29 @@ class LayerCache:
         return None if as_of is None else to_utc_naive(as_of).isoformat()
 
     def communes(self, year: int, criterion: str | None = None, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
-        if detail not in DETAILS:
-            raise UnknownDetail(f"detail={detail!r} không hợp lệ; chọn: {', '.join(DETAILS)}")
-        _check_year(self.province, year)
-        results_v, recog_v, boundary_v = self.store.data_version()
-        as_of = to_utc_naive(as_of) if as_of is not None else None
-
-        def build() -> Payload:
-            geometry, _, layer = self.geometry(boundary_v, detail)
-            props, sample = self._properties(
-                ("communes", year, criterion, self._as_of_key(as_of), results_v, recog_v), commune_properties, year, criterion, as_of
-            )
-            members = {"nam": year, "du_lieu_mau": sample, "ranh_gioi": {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}}
-            return Payload.of(_feature_collection(geometry, props, members), "application/geo+json")
-
-        return self._cached(("communes", year, criterion, self._as_of_key(as_of), detail), (results_v, recog_v, boundary_v), build)
+        return self._layer("communes", year, criterion, as_of, detail)
 
     def districts(self, year: int, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
+        return self._layer("districts", year, None, as_of, detail)
+
+    def _layer(self, kind: str, year: int, criterion: str | None, as_of: datetime | str | None, detail: str) -> Payload:
         if detail not in DETAILS:
             raise UnknownDetail(f"detail={detail!r} không hợp lệ; chọn: {', '.join(DETAILS)}")
         _check_year(self.province, year)
         results_v, recog_v, boundary_v = self.store.data_version()
         as_of = to_utc_naive(as_of) if as_of is not None else None
+        key = (kind, year, criterion, self._as_of_key(as_of))
 
         def build() -> Payload:
-            _, geometry, layer = self.geometry(boundary_v, detail)
-            props, sample = self._properties(
-                ("districts", year, self._as_of_key(as_of), results_v, recog_v), district_properties, year, as_of
-            )
+            communes, districts, layer = self.geometry(boundary_v, detail)
+            if kind == "communes":
+                props, sample = self._properties((*key, results_v, recog_v), commune_properties, year, criterion, as_of)
+            else:
+                props, sample = self._properties((*key, results_v, recog_v), district_properties, year, as_of)
             members = {"nam": year, "du_lieu_mau": sample, "ranh_gioi": {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}}
-            return Payload.of(_feature_collection(geometry, props, members), "application/geo+json")
+            return Payload.of(_feature_collection(communes if kind == "communes" else districts, props, members), "application/geo+json")
 
-        return self._cached(("districts", year, self._as_of_key(as_of), detail), (results_v, recog_v, boundary_v), build)
+        return self._cached((*key, detail), (results_v, recog_v, boundary_v), build)
 
     def document(self, name: str, builder, *args, media_type: str = "application/json") -> Payload:  # noqa: ANN001 - callable
         """Any document derived from the data (summary, commune details, the map page): ``builder(store,
