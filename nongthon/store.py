@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
 LEVELS = ("criterion", "indicator", "condition")
 TIERS = ("ntm", "advanced", "model")
@@ -103,6 +104,27 @@ boundary_features = sa.Table(
 )
 
 
+unit_versions = sa.Table(
+    "unit_versions",
+    metadata,
+    sa.Column("unit", sa.String(5), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),  # +1 on every write that changes this commune-year
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),  # admin / editor / viewer
+    sa.Column("district", sa.String(3), nullable=True),  # an editor limited to one district-level unit
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # sha256 of the token, never the token
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("revoked_at", sa.DateTime, nullable=True),
+)
+
+
 def _migrate_to_1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[batches, results, recognitions])
 
@@ -111,12 +133,32 @@ def _migrate_to_2(conn: Connection) -> None:
     metadata.create_all(conn, tables=[boundary_layers, boundary_features])
 
 
+def _migrate_to_3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[unit_versions, users])
+    # every commune-year already written starts at version 1
+    existing = conn.execute(sa.select(results.c.unit, results.c.year).distinct()).all()
+    if existing:
+        conn.execute(sa.insert(unit_versions), [{"unit": u, "year": y, "version": 1} for u, y in existing])
+
+
 #: version -> (description, function). A new schema version appends an entry that alters the tables
 #: in place (never drop-and-recreate), and bumps SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     1: ("results, recognitions and batches (append-only)", _migrate_to_1),
     2: ("boundary layers imported from official files", _migrate_to_2),
+    3: ("accounts, and a version per commune-year for safe concurrent edits", _migrate_to_3),
 }
+
+
+class StaleVersion(StoreError):
+    """A write whose expected version of a commune-year is no longer current (someone else wrote first)."""
+
+    def __init__(self, unit: str, year: int, expected: int, current: int):
+        self.unit, self.year, self.expected, self.current = unit, year, expected, current
+        super().__init__(
+            f"Xã {unit} năm {year} đã được sửa bởi người khác (phiên bản hiện tại {current}, bạn đang sửa phiên bản {expected}); "
+            "không có gì được ghi. Hãy tải lại số liệu rồi sửa tiếp."
+        )
 
 
 def utcnow() -> datetime:
@@ -143,11 +185,18 @@ def database_url(target: str | Path) -> str:
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DBAPI connection
+    dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _sqlite_begin)
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # a write transaction takes the write lock at BEGIN, so two writers queue instead of deadlocking
+    # when both read first and then try to write (SQLite's deferred default)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
 
 
 @dataclass(frozen=True)
@@ -180,12 +229,17 @@ class Store:
         engine = sa.create_engine(url, future=True)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine, "connect", _sqlite_pragmas)
+            sa.event.listen(engine, "begin", _sqlite_begin)
         store = cls(engine)
         store.migrate()
         return store
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def writing(self):  # noqa: ANN201 - a context manager yielding a Connection
+        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
+        return self.engine.execution_options(write=True).begin()
 
     # -- schema ---------------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -196,7 +250,7 @@ class Store:
 
     def migrate(self) -> int:
         """Bring the schema to SCHEMA_VERSION, one migration per transaction. Returns the version."""
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             metadata.create_all(conn, tables=[schema_info])
         current = self.schema_version()
         if current > SCHEMA_VERSION:
@@ -206,7 +260,7 @@ class Store:
             )
         for version in range(current + 1, SCHEMA_VERSION + 1):
             description, step = MIGRATIONS[version]
-            with self.engine.begin() as conn:
+            with self.writing() as conn:
                 step(conn)
                 conn.execute(sa.insert(schema_info).values(version=version, applied_at=utcnow(), description=description))
         return SCHEMA_VERSION
@@ -262,24 +316,41 @@ class Store:
         sample: bool = False,
         note: str | None = None,
         dry_run: bool = False,
+        expected_versions: dict[tuple[str, int], int] | None = None,
     ) -> WriteSummary:
         """Append the rows that differ from the current state, all in one transaction.
 
         ``rows`` has the columns unit, year, catalog, tier_set, level, item, met, value (and optionally note).
         A row equal to the current value of its key is skipped, so writing the same rows twice changes
-        nothing the second time."""
+        nothing the second time. Every commune-year with a changed row gets its version raised; with
+        ``expected_versions`` ({(unit, year): version}) the write is refused whole (StaleVersion) when one of
+        them is no longer current. The per-row outcome of the last call is in ``last_diff``."""
         incoming = rows.copy()
         if "note" not in incoming:
             incoming["note"] = note
         incoming["met"] = incoming["met"].astype("boolean")
         incoming["value"] = incoming["value"].astype("Float64")
-        with self.engine.begin() as conn:
+        incoming["year"] = incoming["year"].astype("int64")
+        try:
+            return self._write(incoming, source, author, kind, sample, dry_run, expected_versions or {})
+        except sa.exc.IntegrityError:
+            # two writers created the same new commune-year version at once (PostgreSQL): try once more
+            return self._write(incoming, source, author, kind, sample, dry_run, expected_versions or {})
+
+    def _write(self, incoming, source, author, kind, sample, dry_run, expected) -> WriteSummary:  # noqa: ANN001
+        with self.writing() as conn:
+            for (unit, year), version in expected.items():
+                current = self._versions(conn, [(unit, year)]).get((unit, year), 0)
+                if current != version:
+                    raise StaleVersion(unit, year, version, current)
             current = self._current_for(conn, incoming)
             merged = incoming.merge(current, on=RESULT_KEY, how="left", suffixes=("", "_old"), indicator=True)
             is_new = merged["_merge"] == "left_only"
             same_met = (merged["met"] == merged["met_old"]).fillna(False) | (merged["met"].isna() & merged["met_old"].isna())
             same_val = (merged["value"] == merged["value_old"]).fillna(False) | (merged["value"].isna() & merged["value_old"].isna())
             unchanged = ~is_new & same_met & same_val
+            merged["outcome"] = np.where(is_new, "new", np.where(unchanged, "unchanged", "changed"))
+            self.last_diff = merged.drop(columns="_merge")
             to_write = merged[~unchanged]
             summary_new, summary_changed = int(is_new.sum()), int((~is_new & ~unchanged).sum())
             if dry_run or to_write.empty:
@@ -310,7 +381,46 @@ class Store:
                 for r in to_write.itertuples(index=False)
             ]
             conn.execute(sa.insert(results), records)
+            self._bump_versions(conn, sorted({(r["unit"], r["year"]) for r in records}))
         return WriteSummary(batch_id, summary_new, summary_changed, int(unchanged.sum()))
+
+    def _versions(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        if not keys:
+            return {}
+        units = sorted({u for u, _ in keys})
+        rows = conn.execute(sa.select(unit_versions).where(unit_versions.c.unit.in_(units))).all()
+        wanted = set(keys)
+        return {(u, y): v for u, y, v in rows if (u, y) in wanted}
+
+    def _bump_versions(self, conn: Connection, keys: list[tuple[str, int]]) -> None:
+        existing = self._versions(conn, keys)
+        old = [{"u": u, "y": y} for u, y in keys if (u, y) in existing]
+        if old:
+            conn.execute(
+                unit_versions.update()
+                .where(unit_versions.c.unit == sa.bindparam("u"), unit_versions.c.year == sa.bindparam("y"))
+                .values(version=unit_versions.c.version + 1),
+                old,
+            )
+        new = [{"unit": u, "year": y, "version": 1} for u, y in keys if (u, y) not in existing]
+        if new:
+            conn.execute(sa.insert(unit_versions), new)
+
+    def version(self, unit: str, year: int) -> int:
+        """The version of a commune-year (0 before anything was written): the basis of its ETag."""
+        with self.engine.connect() as conn:
+            return self._versions(conn, [(unit, year)]).get((unit, year), 0)
+
+    def changes(self, unit: str) -> pd.DataFrame:
+        """The audit trail of one unit, newest first: each stored row with the value it replaced."""
+        hist = self.history(unit)
+        if hist.empty:
+            return hist.assign(met_before=pd.Series(dtype="boolean"), value_before=pd.Series(dtype="Float64"))
+        hist = hist.sort_values("id")
+        grouped = hist.groupby(RESULT_KEY, sort=False)
+        hist["met_before"] = grouped["met"].shift(1)
+        hist["value_before"] = grouped["value"].shift(1)
+        return hist.sort_values("id", ascending=False).reset_index(drop=True)
 
     def _current_for(self, conn: Connection, incoming: pd.DataFrame) -> pd.DataFrame:
         years = sorted({int(y) for y in incoming["year"]})
@@ -362,7 +472,7 @@ class Store:
 
     def add_recognitions(self, rows: pd.DataFrame, *, source: str, author: str, sample: bool = False) -> int:
         now = utcnow()
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             batch_id = conn.execute(
                 sa.insert(batches).values(
                     kind="recognition", source=source, author=author, entered_at=now, sample=sample, rows_written=len(rows)
@@ -419,7 +529,7 @@ class Store:
     # -- boundaries -----------------------------------------------------------------------------------
     def add_boundary_layer(self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str) -> int:
         """Store a boundary layer (unit code -> WKB in EPSG:4326) in one transaction; it becomes current."""
-        with self.engine.begin() as conn:
+        with self.writing() as conn:
             layer_id = conn.execute(
                 sa.insert(boundary_layers).values(source=source, crs=crs, author=author, entered_at=utcnow(), report=report)
             ).inserted_primary_key[0]

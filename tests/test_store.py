@@ -18,7 +18,7 @@ def write(store, met, item="17", year=2023, value=None):
 
 
 def test_new_database_is_at_current_schema_version(store):
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
 
 
 def test_reopening_does_not_rerun_migrations(tmp_path):
@@ -114,7 +114,7 @@ def test_missing_folder_is_a_clear_error(tmp_path):
 
 
 def test_version_1_database_is_migrated_in_place(tmp_path):
-    """A database made by schema version 1 keeps its rows and gains the version-2 tables."""
+    """A database made by schema version 1 keeps its rows and gains the later tables."""
     from nongthon import store as store_mod
 
     path = tmp_path / "v1.db"
@@ -123,13 +123,62 @@ def test_version_1_database_is_migrated_in_place(tmp_path):
         store_mod.metadata.create_all(conn, tables=[schema_info])
         store_mod._migrate_to_1(conn)
         conn.execute(sa.insert(schema_info).values(version=1, applied_at=utcnow(), description="v1"))
+        now = utcnow()
+        conn.execute(
+            sa.insert(store_mod.batches).values(id=1, kind="import", source="v1", author="t", entered_at=now, sample=False, rows_written=1)
+        )
+        conn.execute(
+            sa.insert(store_mod.results).values(
+                batch_id=1,
+                unit=A,
+                year=2023,
+                catalog="qd318-2022",
+                tier_set="ntm",
+                level="criterion",
+                item="17",
+                met=True,
+                source="v1",
+                author="t",
+                entered_at=now,
+            )
+        )
     engine.dispose()
-    s = Store(sa.create_engine(f"sqlite:///{path}"))
-    assert s.schema_version() == 1
-    write(s, True)
+    s = Store.open(path)
+    assert s.schema_version() == SCHEMA_VERSION
+    assert len(s.current_results()) == 1
+    assert sa.inspect(s.engine).has_table("boundary_features") and sa.inspect(s.engine).has_table("users")
+    assert s.version(A, 2023) == 1  # existing commune-years start at version 1
+    write(s, False)
+    assert s.version(A, 2023) == 2
     s.close()
     s = Store.open(path)
-    assert s.schema_version() == 2
+    assert s.schema_version() == SCHEMA_VERSION
     assert len(s.current_results()) == 1
     assert sa.inspect(s.engine).has_table("boundary_features")
     s.close()
+
+
+def test_expected_version_refuses_a_stale_write_whole(store):
+    from nongthon.store import StaleVersion
+
+    assert store.version(A, 2023) == 0
+    write(store, True)
+    assert store.version(A, 2023) == 1
+    rows = results_frame([dict(unit=A, year=2023, item="17", met=False), dict(unit="22306", year=2023, item="1", met=True)])
+    with pytest.raises(StaleVersion, match="phiên bản hiện tại 1, bạn đang sửa phiên bản 0"):
+        store.write_results(rows, source="t", author="b", expected_versions={(A, 2023): 0})
+    assert len(store.history()) == 1  # nothing of the refused write
+    store.write_results(rows, source="t", author="b", expected_versions={(A, 2023): 1})
+    assert store.version(A, 2023) == 2 and store.version("22306", 2023) == 1
+    write(store, False)  # unchanged: no new version
+    assert store.version(A, 2023) == 2
+
+
+def test_changes_give_the_value_replaced(store):
+    write(store, True)
+    write(store, False)
+    write(store, None, item="15.3", value=21.0)
+    ch = store.changes(A)
+    first = ch[ch["item"] == "17"].iloc[0]
+    assert (bool(first["met"]), bool(first["met_before"])) == (False, True)
+    assert pd.isna(ch[ch["item"] == "15.3"].iloc[0]["value_before"])
