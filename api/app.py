@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import Body, Depends, FastAPI, File, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
+from nongthon import entries
+from nongthon.accounts import User, authenticate
 from nongthon.errors import NongthonError, UnknownUnit
 from nongthon.layers import LayerCache, Payload, commune_detail, summary
 from nongthon.maps import map_html
 from nongthon.province import Province, load_province
 from nongthon.store import Store
+from nongthon.workbooks import workbook_for_year
 
-from .errors import nongthon_error, validation_error
+from .errors import PayloadTooLarge, PreconditionRequired, nongthon_error, validation_error
+from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
 AS_OF_DOC = "Thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z): dữ liệu như đã biết lúc đó."
@@ -33,8 +36,17 @@ def send(request: Request, payload: Payload) -> Response:
     return Response(payload.body, media_type=payload.media_type, headers=headers)
 
 
-def create_app(db: str | Path, province: Province | None = None) -> FastAPI:
-    store = Store.open(db)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+
+
+def create_app(db: str | Path | None = None, province: Province | None = None, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings(db=str(db) if db is not None else Settings().db)
+    store = Store.open(settings.db)
     province = province or load_province()
     cache = LayerCache(store, province)
     app = FastAPI(
@@ -46,6 +58,15 @@ def create_app(db: str | Path, province: Province | None = None) -> FastAPI:
     app.add_exception_handler(NongthonError, nongthon_error)
     app.add_exception_handler(RequestValidationError, validation_error)
 
+    def reader(request: Request) -> User | None:
+        """Reads are open unless the setting requires at least a viewer token."""
+        return authenticate(store, bearer(request)) if settings.require_viewer else None
+
+    def writer(request: Request) -> User:
+        user = authenticate(store, bearer(request))
+        user.check_write(province.registry)
+        return user
+
     def year_or_latest(year: int | None) -> int:
         if year is not None:
             return year
@@ -56,7 +77,7 @@ def create_app(db: str | Path, province: Province | None = None) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse("/map")
 
-    @app.get("/api/layers/communes", summary="Lớp xã (GeoJSON)", response_class=Response)
+    @app.get("/api/layers/communes", summary="Lớp xã (GeoJSON)", response_class=Response, dependencies=[Depends(reader)])
     def communes_layer(
         request: Request,
         year: int | None = Query(None, description=YEAR_DOC),
@@ -67,7 +88,7 @@ def create_app(db: str | Path, province: Province | None = None) -> FastAPI:
         """Every commune-level unit with its tier, criteria met and the status of each criterion; see the README."""
         return send(request, cache.communes(year_or_latest(year), None if criterion is None else str(criterion), as_of, detail))
 
-    @app.get("/api/layers/districts", summary="Lớp huyện (GeoJSON)", response_class=Response)
+    @app.get("/api/layers/districts", summary="Lớp huyện (GeoJSON)", response_class=Response, dependencies=[Depends(reader)])
     def districts_layer(
         request: Request,
         year: int | None = Query(None, description=YEAR_DOC),
@@ -76,7 +97,7 @@ def create_app(db: str | Path, province: Province | None = None) -> FastAPI:
     ) -> Response:
         return send(request, cache.districts(year_or_latest(year), as_of, detail))
 
-    @app.get("/api/communes/{code}", summary="Chi tiết một xã qua các năm", response_class=Response)
+    @app.get("/api/communes/{code}", summary="Chi tiết một xã qua các năm", response_class=Response, dependencies=[Depends(reader)])
     def commune(request: Request, code: str, as_of: datetime | None = Query(None, description=AS_OF_DOC)) -> Response:
         units = province.registry.units
         if code not in units.index or units.at[code, "level"] != "commune":
@@ -85,19 +106,115 @@ def create_app(db: str | Path, province: Province | None = None) -> FastAPI:
             )
         return send(request, cache.document("commune", commune_detail, code, as_of))
 
-    @app.get("/api/summary", summary="Báo cáo tổng hợp theo huyện và toàn tỉnh", response_class=Response)
+    @app.get("/api/summary", summary="Báo cáo tổng hợp theo huyện và toàn tỉnh", response_class=Response, dependencies=[Depends(reader)])
     def summary_route(
         request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: datetime | None = Query(None, description=AS_OF_DOC)
     ) -> Response:
         return send(request, cache.document("summary", summary, year_or_latest(year), as_of))
 
-    @app.get("/map", summary="Bản đồ cho lãnh đạo", response_class=Response)
+    @app.get("/map", summary="Bản đồ cho lãnh đạo", response_class=Response, dependencies=[Depends(reader)])
     def map_page(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:
         return send(request, cache.document("map", map_html, year_or_latest(year), media_type="text/html; charset=utf-8"))
+
+    @app.get(
+        "/api/communes/{code}/assessments/{year}",
+        summary="Kết quả hiện hành của một xã trong một năm (kèm ETag)",
+        dependencies=[Depends(reader)],
+    )
+    def get_assessments(code: str, year: int) -> JSONResponse:
+        data = entries.current_assessments(store, province, code, year)
+        return JSONResponse(data, headers={"ETag": f'"{data["phien_ban"]}"', "Cache-Control": "no-cache"})
+
+    @app.put("/api/communes/{code}/assessments/{year}", summary="Ghi kết quả của một xã trong một năm (cần If-Match)")
+    def put_assessments(
+        code: str,
+        year: int,
+        body: dict = Body(
+            ...,
+            examples=[
+                {
+                    "ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "17", "ket_qua": "dat"}],
+                    "nguon": "Biên bản thẩm định 12/2024",
+                    "ghi_chu": "",
+                }
+            ],
+        ),
+        if_match: str | None = Header(None, description="ETag nhận được khi đọc kết quả của xã-năm này"),
+        user: User = Depends(writer),
+    ) -> JSONResponse:
+        """Results at criterion or indicator level, with their source and note. The write is refused with 412 when
+        If-Match is not the current ETag of the commune-year (someone else wrote since), and with 428 without it."""
+        expected = entries.parse_etag(if_match) if if_match else None
+        if expected is None:
+            raise PreconditionRequired(
+                f"Cần tiêu đề If-Match với ETag hiện tại của xã {code} năm {year} (đọc bằng GET /api/communes/{code}/assessments/{year}), "
+                "để không ghi đè thay đổi của người khác."
+            )
+        items = body.get("ket_qua")
+        if not isinstance(items, list):
+            raise NongthonError("Thân yêu cầu cần khóa ket_qua: danh sách {bo_tieu_chi, tieu_chi, ket_qua}")
+        done = entries.record_results(
+            store,
+            province,
+            user,
+            code,
+            year,
+            items,
+            expected_version=expected,
+            source=str(body.get("nguon") or f"sửa qua API bởi {user.name}"),
+            note=body.get("ghi_chu"),
+        )
+        s = done.summary
+        return JSONResponse(
+            {"ma": code, "nam": year, "phien_ban": done.version, "moi": s.new, "thay_doi": s.changed, "khong_doi": s.unchanged},
+            headers={"ETag": done.etag},
+        )
+
+    @app.post("/api/recognitions", summary="Ghi quyết định công nhận (hoặc thu hồi)", status_code=201)
+    def post_recognition(
+        body: dict = Body(
+            ...,
+            examples=[{"ma": "22303", "hang": "nang_cao", "so_quyet_dinh": "1234/QĐ-UBND", "ngay": "2024-12-20", "thao_tac": "cong_nhan"}],
+        ),
+        user: User = Depends(writer),
+    ) -> JSONResponse:
+        rid = entries.record_recognition(store, province, user, body)
+        return JSONResponse({"id": rid}, status_code=201)
+
+    @app.get(
+        "/api/communes/{code}/history", summary="Lịch sử thay đổi của một xã: ai, khi nào, từ gì thành gì", dependencies=[Depends(reader)]
+    )
+    def commune_history(code: str) -> JSONResponse:
+        return JSONResponse(entries.history(store, province, code))
+
+    @app.get("/api/templates/{year}.xlsx", summary="Sổ Excel của một năm (mẫu nhập và bản xuất)", dependencies=[Depends(reader)])
+    def template(year: int) -> Response:
+        province.catalogs.for_year(year)
+        name = f"nong-thon-moi-{year}.xlsx"
+        return Response(
+            workbook_for_year(store, province, year), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+        )
+
+    @app.post("/api/imports", summary="Nhập sổ Excel (hoặc CSV); dry_run=true chỉ kiểm tra và tóm tắt")
+    async def post_import(
+        request: Request,
+        tep: UploadFile = File(..., description="Sổ .xlsx theo mẫu, hoặc CSV ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua"),
+        dry_run: bool = Query(False),
+        ghi_chu: str | None = Query(None),
+        user: User = Depends(writer),
+    ) -> JSONResponse:
+        length = int(request.headers.get("content-length") or 0)
+        if length > settings.max_upload_bytes:
+            raise PayloadTooLarge(f"Tệp quá lớn ({length:,} byte); tối đa {settings.max_upload_bytes // (1024 * 1024)} MB")
+        data = await tep.read(settings.max_upload_bytes + 1)
+        if len(data) > settings.max_upload_bytes:
+            raise PayloadTooLarge(f"Tệp quá lớn; tối đa {settings.max_upload_bytes // (1024 * 1024)} MB")
+        result = entries.import_file(store, province, user, data, tep.filename or "tep-tai-len", dry_run=dry_run, note=ghi_chu)
+        return JSONResponse(result)
 
     return app
 
 
 def app_from_env() -> FastAPI:
-    """For ``uvicorn --factory api.app:app_from_env``: the database from NONGTHON_DB (default nongthon.db)."""
-    return create_app(os.environ.get("NONGTHON_DB", "nongthon.db"))
+    """For ``uvicorn --factory api.app:app_from_env``: settings from the environment (NONGTHON_DB, …)."""
+    return create_app(settings=Settings.from_env())

@@ -6,10 +6,27 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from nongthon.accounts import AccountError, NotAllowed, NotAuthenticated
 from nongthon.errors import CatalogError, ImportRejected, NongthonError, StoreError, UnknownUnit, UnknownYear
 from nongthon.layers import UnknownCriterion, UnknownDetail
+from nongthon.store import StaleVersion
+
+
+class PreconditionRequired(NongthonError):
+    """A write without If-Match (HTTP 428)."""
+
+
+class PayloadTooLarge(NongthonError):
+    """An upload over the size limit (HTTP 413)."""
+
 
 STATUS = [
+    (NotAuthenticated, 401),
+    (NotAllowed, 403),
+    (StaleVersion, 412),
+    (PreconditionRequired, 428),
+    (PayloadTooLarge, 413),
+    (AccountError, 400),
     (UnknownUnit, 404),
     (UnknownYear, 404),
     (UnknownCriterion, 404),
@@ -29,7 +46,18 @@ def status_of(exc: Exception) -> int:
 
 
 async def nongthon_error(_request: Request, exc: NongthonError) -> JSONResponse:
-    return JSONResponse({"loi": str(exc)}, status_code=status_of(exc))
+    status = status_of(exc)
+    body: dict = {"loi": str(exc)}
+    if isinstance(exc, ImportRejected):
+        body = {
+            "loi": exc.headline(),
+            "so_loi": len(exc.errors),
+            "cac_loi": [
+                {"trang": e.sheet, "dong": e.row, "cot": e.column, "gia_tri": str(e.value), "thong_bao": e.message} for e in exc.errors
+            ],
+        }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 #: what a parameter must look like, by pydantic's error type

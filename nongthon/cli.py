@@ -57,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", parents=[common], help="tạo cơ sở dữ liệu với dữ liệu mẫu")
     p.add_argument("--seed", type=int, default=None, help="hạt giống ngẫu nhiên của dữ liệu mẫu")
 
-    p = sub.add_parser("import", parents=[common], help="nhập tệp CSV kết quả (ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua)")
+    p = sub.add_parser("template", parents=[common], help="sổ Excel của một năm: mẫu nhập, điền sẵn kết quả hiện có")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("-o", "--output", type=Path, default=None, help="tệp ra (mặc định: nong-thon-moi-NĂM.xlsx)")
+
+    p = sub.add_parser("import", parents=[common], help="nhập sổ Excel (.xlsx) hoặc CSV kết quả (ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua)")
     p.add_argument("file", type=Path)
     p.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra và tóm tắt, không ghi")
     p.add_argument("--author", default=None, help="người nhập (mặc định: tên người dùng hệ thống)")
@@ -87,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--district-column", default=None, help="cột tên huyện (ghép tên trong từng huyện)")
     b.add_argument("--require-all", action="store_true", help="từ chối nếu thiếu đơn vị hoặc có đối tượng không khớp")
     b.add_argument("--author", default=None)
+
+    p = sub.add_parser("users", parents=[common], help="tài khoản: thêm, liệt kê, thu hồi")
+    usub = p.add_subparsers(dest="users_command", required=True, metavar="LỆNH")
+    u = usub.add_parser("add", parents=[common], help="tạo tài khoản; mã truy cập chỉ hiện một lần")
+    u.add_argument("name")
+    u.add_argument("--role", required=True, choices=["admin", "editor", "viewer"])
+    u.add_argument("--district", default=None, help="mã huyện (3 chữ số): biên tập viên chỉ sửa được xã của huyện này")
+    usub.add_parser("list", parents=[common], help="liệt kê tài khoản")
+    u = usub.add_parser("revoke", parents=[common], help="thu hồi mã truy cập của một tài khoản")
+    u.add_argument("name")
 
     p = sub.add_parser("report", parents=[common], help="báo cáo tổng hợp theo huyện và toàn tỉnh")
     p.add_argument("--year", type=int, required=True)
@@ -125,21 +139,62 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from .entries import is_workbook
+    from .workbooks import import_workbook
+
     province = load_province()
     store = _open(args.db)
     if not args.file.exists():
         print(f"Không tìm thấy tệp {args.file}", file=sys.stderr)
         return 1
+    author = args.author or getpass.getuser()
+    data = args.file.read_bytes()
     try:
-        res = import_csv(store, province, args.file, author=args.author or getpass.getuser(), note=args.note, dry_run=args.dry_run)
+        if is_workbook(data, args.file.name):
+            res = import_workbook(store, province, data, source=args.file.name, author=author, note=args.note, dry_run=args.dry_run)
+            for w in res.warnings:
+                print(w)
+            changed = res.diff[res.diff["outcome"] != "unchanged"]
+            rows, source, dry_run, s = len(res.diff), res.source, res.dry_run, res.summary
+        else:
+            res = import_csv(store, province, args.file, author=author, note=args.note, dry_run=args.dry_run)
+            changed = store.last_diff[store.last_diff["outcome"] != "unchanged"]
+            rows, source, dry_run, s = res.rows, res.source, res.dry_run, res.summary
+            if res.encoding != "utf-8":
+                print(f"(tệp mã hóa {res.encoding}, đã chuyển sang UTF-8)")
     except ImportRejected as exc:
         print(exc.describe(limit=200), file=sys.stderr)
         return 1
-    s = res.summary
-    verb = "Kiểm tra (không ghi)" if res.dry_run else "Đã nhập"
-    print(f"{verb} {res.source}: {res.rows} dòng — mới {s.new}, thay đổi {s.changed}, không đổi {s.unchanged}.")
-    if res.encoding != "utf-8":
-        print(f"(tệp mã hóa {res.encoding}, đã chuyển sang UTF-8)")
+    verb = "Kiểm tra (không ghi)" if dry_run else "Đã nhập"
+    print(f"{verb} {source}: {rows} kết quả — mới {s.new}, thay đổi {s.changed}, không đổi {s.unchanged}.")
+    if dry_run and len(changed):
+        names = province.registry.units["name"]
+        for r in changed.head(50).itertuples():
+            print(
+                f"  {'mới' if r.outcome == 'new' else 'đổi'}: {names[r.unit]} ({r.unit}) {r.year} {r.tier_set} {r.item}: {_fmt(r.met_old, r.value_old)} → {_fmt(r.met, r.value)}"
+            )
+        if len(changed) > 50:
+            print(f"  … và {len(changed) - 50} dòng khác")
+    return 0
+
+
+def _fmt(met: object, value: object) -> str:
+    if met is not None and not pd.isna(met):
+        return "đạt" if bool(met) else "chưa đạt"
+    if value is not None and not pd.isna(value):
+        return f"{float(value):g}"
+    return "—"
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from .workbooks import workbook_for_year
+
+    province = load_province()
+    store = _open(args.db)
+    province.catalogs.for_year(args.year)
+    out = args.output or Path(f"nong-thon-moi-{args.year}.xlsx")
+    out.write_bytes(workbook_for_year(store, province, args.year))
+    print(f"Đã ghi sổ Excel năm {args.year} vào {out}" + (f" ({SAMPLE_LABEL_VI})" if store.is_sample() else ""))
     return 0
 
 
@@ -256,6 +311,24 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    from .accounts import add_user, list_users, revoke_user
+
+    store = _open(args.db)
+    if args.users_command == "add":
+        token = add_user(store, load_province().registry, args.name, args.role, args.district)
+        scope = f", huyện {args.district}" if args.district else ""
+        print(f"Đã tạo tài khoản {args.name} (quyền {args.role}{scope}). Mã truy cập — chỉ hiện MỘT lần, hãy lưu lại:")
+        print(token)
+    elif args.users_command == "list":
+        table = list_users(store)
+        print(table.to_string(index=False) if len(table) else "Chưa có tài khoản nào.")
+    else:
+        revoke_user(store, args.name)
+        print(f"Đã thu hồi mã truy cập của {args.name}.")
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "import": cmd_import,
@@ -264,6 +337,8 @@ COMMANDS = {
     "serve": cmd_serve,
     "map": cmd_map,
     "boundaries": cmd_boundaries,
+    "users": cmd_users,
+    "template": cmd_template,
 }
 
 

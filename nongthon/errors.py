@@ -30,13 +30,17 @@ class StoreError(NongthonError):
 class RowError:
     """One problem in an input file: where (row, column), what value, and what is allowed."""
 
-    row: int  # 1-based line number in the file, the header being line 1
+    row: int  # 1-based line number in the file (or sheet), the header being line 1
     column: str
     value: str
     message: str  # Vietnamese: what is wrong and what is allowed
+    sheet: str | None = None  # the worksheet, for a workbook
 
     def __str__(self) -> str:
-        return f"dòng {self.row}, cột {self.column}, giá trị {self.value!r}: {self.message}"
+        where = f"trang '{self.sheet}', " if self.sheet else ""
+        if self.row == 0:  # about the whole file
+            return f"{where}{self.value!r}: {self.message}"
+        return f"{where}dòng {self.row}, cột {self.column}, giá trị {self.value!r}: {self.message}"
 
 
 class ImportRejected(NongthonError):
@@ -47,9 +51,12 @@ class ImportRejected(NongthonError):
         self.errors = errors
         super().__init__(self.describe(limit=20))
 
+    def headline(self) -> str:
+        return f"Tệp {self.source} bị từ chối, không có dữ liệu nào được ghi: {len(self.errors)} lỗi."
+
     def describe(self, limit: int | None = None) -> str:
         shown = self.errors if limit is None else self.errors[:limit]
-        lines = [f"Tệp {self.source} bị từ chối, không có dữ liệu nào được ghi: {len(self.errors)} lỗi."]
+        lines = [self.headline()]
         lines += [f"  - {e}" for e in shown]
         if limit is not None and len(self.errors) > limit:
             lines.append(f"  … và {len(self.errors) - limit} lỗi khác.")

@@ -87,11 +87,23 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
     df = raw.apply(lambda col: col.map(nfc))
     df["row"] = np.arange(len(df)) + 2
     df = df[(df[HEADER] != "").any(axis=1)].copy()  # blank rows are skipped
-    errors: list[RowError] = []
+    return validate_rows(df, source, province), len(df)
+
+
+def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: list[RowError] | None = None) -> pd.DataFrame:
+    """Validate results in the long format — columns ma_xa, nam, bo_tieu_chi, tieu_chi, ket_qua (strings)
+    and ``row`` — and return them ready for the store, or raise ImportRejected listing every problem (those
+    passed in ``errors`` too). Optional columns ``sheet`` and ``col_<column>`` say where a value stands in a
+    workbook, so that messages name the sheet and the spreadsheet column instead of the CSV one."""
+    errors = list(errors or [])
+    df = df.copy()
+    if df.empty and not errors:
+        raise ImportRejected(source, [RowError(0, "(tệp)", "", "không có dòng kết quả nào")])
 
     def bad(mask: pd.Series, column: str, message) -> None:  # noqa: ANN001 - str or callable(row)
         for _, r in df[mask].iterrows():
-            errors.append(RowError(int(r["row"]), column, r[column], message(r) if callable(message) else message))
+            label = r.get(f"col_{column}", column)
+            errors.append(RowError(int(r["row"]), label, r[column], message(r) if callable(message) else message, r.get("sheet")))
 
     reg = province.registry
     communes = reg.communes()
@@ -200,6 +212,9 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
             "value": value,
         }
     )
+    for extra in ("sheet", "col_tieu_chi"):
+        if extra in df:
+            rows[extra] = df[extra]
     valid = unit_ok & typed & ~bool_only & ~absence_bad & ~pct_bad & ~neg_bad
     key = ["unit", "year", "tier_set", "level", "item"]
     keyed = rows[valid]
@@ -211,17 +226,17 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
             errors.append(
                 RowError(
                     int(r["row"]),
-                    "tieu_chi",
+                    r.get("col_tieu_chi", "tieu_chi"),
                     r["item"],
                     f"trùng với dòng {first} (cùng xã {r['unit']}, năm {int(r['year'])}, bộ {r['tier_set']}); mỗi kết quả chỉ ghi một lần trong tệp",
                 )
             )
     if errors:
-        errors.sort(key=lambda e: (e.row, HEADER.index(e.column) if e.column in HEADER else -1))
+        errors.sort(key=lambda e: (e.sheet or "", e.row, HEADER.index(e.column) if e.column in HEADER else -1))
         raise ImportRejected(source, errors)
-    rows = rows[valid].drop(columns="row")
+    rows = rows[valid][["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"]]
     rows["year"] = rows["year"].astype("int64")
-    return rows.reset_index(drop=True), len(df)
+    return rows.reset_index(drop=True)
 
 
 def _criterion_value_message(r: pd.Series, set_code: str, cat) -> str:  # noqa: ANN001 - Catalog

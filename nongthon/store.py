@@ -340,7 +340,7 @@ class Store:
     def _write(self, incoming, source, author, kind, sample, dry_run, expected) -> WriteSummary:  # noqa: ANN001
         with self.writing() as conn:
             for (unit, year), version in expected.items():
-                current = self._versions(conn, [(unit, year)]).get((unit, year), 0)
+                current = self._versions(conn, [(unit, year)], lock=True).get((unit, year), 0)
                 if current != version:
                     raise StaleVersion(unit, year, version, current)
             current = self._current_for(conn, incoming)
@@ -384,11 +384,14 @@ class Store:
             self._bump_versions(conn, sorted({(r["unit"], r["year"]) for r in records}))
         return WriteSummary(batch_id, summary_new, summary_changed, int(unchanged.sum()))
 
-    def _versions(self, conn: Connection, keys: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    def _versions(self, conn: Connection, keys: list[tuple[str, int]], lock: bool = False) -> dict[tuple[str, int], int]:
+        """Versions of commune-years; ``lock`` holds their rows until the transaction ends (PostgreSQL's
+        SELECT … FOR UPDATE; SQLite's write transaction already excludes other writers)."""
         if not keys:
             return {}
         units = sorted({u for u, _ in keys})
-        rows = conn.execute(sa.select(unit_versions).where(unit_versions.c.unit.in_(units))).all()
+        query = sa.select(unit_versions).where(unit_versions.c.unit.in_(units))
+        rows = conn.execute(query.with_for_update() if lock else query).all()
         wanted = set(keys)
         return {(u, y): v for u, y, v in rows if (u, y) in wanted}
 

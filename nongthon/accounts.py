@@ -1,0 +1,111 @@
+"""Accounts and roles: admin, editor (optionally limited to one district-level unit), viewer.
+
+A token is made once (``secrets.token_urlsafe``), shown once, and stored only as its SHA-256: tokens are
+random 256-bit secrets, so a plain hash is enough (no password stretching needed) and lookups stay O(1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .errors import NongthonError
+from .store import Store, users, utcnow
+from .units import Registry
+
+ROLES = ("admin", "editor", "viewer")
+ROLE_NAMES_VI = {"admin": "quản trị", "editor": "biên tập", "viewer": "xem"}
+
+
+class AccountError(NongthonError):
+    """A request about accounts that cannot be done (unknown role, duplicate name, …)."""
+
+
+class NotAuthenticated(NongthonError):
+    """No token, or a token that is unknown or revoked (HTTP 401)."""
+
+
+class NotAllowed(NongthonError):
+    """A valid account acting outside its role or its district (HTTP 403)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+    district: str | None
+
+    def can_read(self) -> bool:
+        return self.role in ROLES
+
+    def check_write(self, registry: Registry, unit: str | None = None) -> None:
+        """Raise NotAllowed unless this account may write (for ``unit``, when given)."""
+        if self.role == "admin":
+            return
+        if self.role != "editor":
+            raise NotAllowed(
+                f"Tài khoản {self.name} có quyền {ROLE_NAMES_VI[self.role]}, không được ghi số liệu; cần quyền biên tập hoặc quản trị."
+            )
+        if self.district and unit is not None:
+            district = registry.units.at[unit, "district_code"] if unit in registry.units.index else None
+            if district != self.district:
+                raise NotAllowed(
+                    f"Tài khoản {self.name} chỉ được sửa số liệu của {registry.units.at[self.district, 'name']}; "
+                    f"đơn vị {unit} thuộc {registry.units.at[district, 'name'] if district else 'đơn vị khác'}."
+                )
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_user(store: Store, registry: Registry, name: str, role: str, district: str | None = None) -> str:
+    """Create an account; returns its token (the only time it is shown)."""
+    if role not in ROLES:
+        raise AccountError(f"Quyền {role!r} không hợp lệ; chọn: {', '.join(ROLES)}")
+    if district is not None:
+        if role != "editor":
+            raise AccountError("Chỉ tài khoản biên tập (editor) mới giới hạn theo huyện (--district)")
+        if district not in registry.districts().index:
+            raise AccountError(f"Không có đơn vị cấp huyện mã {district!r}; có: {', '.join(registry.districts().index)}")
+    token = secrets.token_urlsafe(32)
+    with store.writing() as conn:
+        if conn.execute(sa.select(users.c.id).where(users.c.name == name)).first() is not None:
+            raise AccountError(f"Đã có tài khoản tên {name!r}; chọn tên khác hoặc thu hồi tài khoản cũ")
+        conn.execute(sa.insert(users).values(name=name, role=role, district=district, token_hash=_hash(token), created_at=utcnow()))
+    return token
+
+
+def list_users(store: Store) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        return pd.read_sql(
+            sa.select(users.c.id, users.c.name, users.c.role, users.c.district, users.c.created_at, users.c.revoked_at).order_by(
+                users.c.id
+            ),
+            conn,
+        )
+
+
+def revoke_user(store: Store, name: str) -> None:
+    with store.writing() as conn:
+        done = conn.execute(users.update().where(users.c.name == name, users.c.revoked_at.is_(None)).values(revoked_at=utcnow())).rowcount
+    if not done:
+        raise AccountError(f"Không có tài khoản đang hoạt động tên {name!r}")
+
+
+def authenticate(store: Store, token: str | None) -> User:
+    """The account of a bearer token; NotAuthenticated when missing, unknown or revoked."""
+    if not token:
+        raise NotAuthenticated("Cần đăng nhập: gửi tiêu đề Authorization: Bearer <mã truy cập>.")
+    with store.engine.connect() as conn:
+        row = conn.execute(sa.select(users).where(users.c.token_hash == _hash(token))).mappings().first()
+    if row is None:
+        raise NotAuthenticated("Mã truy cập không đúng.")
+    if row["revoked_at"] is not None:
+        raise NotAuthenticated(f"Mã truy cập của {row['name']} đã bị thu hồi ngày {row['revoked_at']:%d/%m/%Y}.")
+    return User(row["id"], row["name"], row["role"], row["district"])

@@ -1,0 +1,356 @@
+"""The office's Excel workbook, both ways (openpyxl).
+
+``workbook_for_year`` writes one workbook per reporting year: a sheet per set of the year's catalogue
+("Tiêu chí NTM", "Nâng cao", "Kiểu mẫu") with one row per xã — code, district and name pre-filled and
+protected — and one column per criterion with a Đạt / Chưa đạt drop-down; a sheet "Chỉ tiêu" for indicator
+values; a sheet "Hướng dẫn" of instructions; and a hidden sheet "_nongthon" with the year and catalogue.
+Cells are pre-filled with the current results, so the same function is the year's export, and an export
+imports back unchanged.
+
+``read_workbook`` turns a filled workbook into long rows and validates them with the same rules as the CSV
+(imports.validate_rows); every error names the sheet, the row, the column (letter and header), the value and
+what is allowed. Formulas are refused (values only); blank rows and blank cells are skipped; other sheets are
+ignored with a warning.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .errors import ImportRejected, RowError
+from .imports import MAX_BYTES, validate_rows
+from .province import Province
+from .sample import SAMPLE_LABEL_VI
+from .store import Store, WriteSummary
+from .text import fold, nfc
+
+META = "_nongthon"
+GUIDE = "Hướng dẫn"
+INDICATORS = "Chỉ tiêu"
+SET_SHEETS = {"ntm": "Tiêu chí NTM", "nang_cao": "Nâng cao", "kieu_mau": "Kiểu mẫu"}
+FIXED = ["Mã xã", "Huyện / thị xã / TP", "Tên xã"]
+MET_WORD, NOT_MET_WORD = "Đạt", "Chưa đạt"
+TRUE = {"dat", "d", "x"}
+FALSE = {"chua dat", "khong dat", "chua_dat", "khong_dat", "kd"}
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+
+
+@dataclass(frozen=True)
+class WorkbookImport:
+    source: str
+    year: int
+    summary: WriteSummary
+    diff: pd.DataFrame  # unit, tier_set, level, item, outcome (new / changed / unchanged), old and new values
+    warnings: list[str]
+    dry_run: bool
+
+
+def _columns(province: Province, year: int) -> dict[str, list[tuple[str, str]]]:
+    """Per sheet: the (code, header) of each data column."""
+    cat = province.catalogs.for_year(year)
+    out: dict[str, list[tuple[str, str]]] = {}
+    for set_code in ("ntm", "nang_cao"):
+        if set_code in cat.sets:
+            out[SET_SHEETS[set_code]] = [(c, f"{c}. {n}") for c, n in cat.criterion_names(set_code).items()]
+    if "kieu_mau" in cat.sets:
+        out[SET_SHEETS["kieu_mau"]] = [(r.code, f"{r.code}. {r.name_vi}") for r in cat.conditions.itertuples()]
+    ind = cat.indicators[cat.indicators["set"] == "ntm"]
+    out[INDICATORS] = [(r.code, f"{r.code}. {r.name_vi} ({r.measure_unit})") for r in ind.itertuples()]
+    return out
+
+
+def _current_values(store: Store, year: int) -> dict[tuple[str, str, str], object]:
+    """(sheet, unit, code) -> the cell value of the current results."""
+    cur = store.current_results(years=[year])
+    out: dict[tuple[str, str, str], object] = {}
+    for r in cur.itertuples(index=False):
+        if r.level == "indicator" and r.tier_set == "ntm":
+            sheet = INDICATORS
+        elif r.level in ("criterion", "condition"):
+            sheet = SET_SHEETS[r.tier_set]
+        else:
+            continue
+        if not pd.isna(r.met):
+            value: object = MET_WORD if bool(r.met) else NOT_MET_WORD
+        else:
+            v = float(r.value)
+            value = int(v) if v.is_integer() else v
+        out[(sheet, r.unit, r.item)] = value
+    return out
+
+
+def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
+    """The year's workbook, pre-filled with the current results (the template and the export in one)."""
+    cat = province.catalogs.for_year(year)
+    reg = province.registry
+    xa = reg.xa()
+    values = _current_values(store, year)
+    sample = store.is_sample()
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, cols in _columns(province, year).items():
+        ws = wb.create_sheet(sheet)
+        headers = FIXED + [h for _, h in cols]
+        ws.append(headers)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+            cell.fill = HEADER_FILL
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[1].height = 90
+        ws.freeze_panes = "D2"
+        for code, x in xa.iterrows():
+            ws.append([code, reg.units.at[x["district_code"], "name"], x["name"]] + [values.get((sheet, code, c)) for c, _ in cols])
+        last = ws.max_row
+        for row in ws.iter_rows(min_row=2, max_row=last):
+            for cell in row[:3]:
+                cell.fill = LOCKED_FILL
+                cell.number_format = "@"
+            for cell in row[3:]:
+                cell.protection = Protection(locked=False)
+        ws.column_dimensions["A"].width = 8
+        ws.column_dimensions["B"].width = 20
+        ws.column_dimensions["C"].width = 22
+        for i in range(4, len(headers) + 1):
+            ws.column_dimensions[get_column_letter(i)].width = 14
+        kinds = dict(zip(cat.indicators["code"], cat.indicators["kind"]))
+        choice = DataValidation(
+            type="list",
+            formula1=f'"{MET_WORD},{NOT_MET_WORD}"',
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Giá trị không hợp lệ",
+            error=f"Chọn {MET_WORD} hoặc {NOT_MET_WORD} (hoặc để trống)",
+        )
+        number = DataValidation(
+            type="decimal",
+            operator="greaterThanOrEqual",
+            formula1="0",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Giá trị không hợp lệ",
+            error="Nhập một số không âm (hoặc để trống)",
+        )
+        ws.add_data_validation(choice)
+        ws.add_data_validation(number)
+        for i, (code, _) in enumerate(cols, start=4):
+            rng = f"{get_column_letter(i)}2:{get_column_letter(i)}{last}"
+            numeric = sheet == INDICATORS and kinds.get(code) in ("minimum", "maximum", "absence")
+            (number if numeric else choice).add(rng)
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False
+        ws.protection.formatRows = False
+    guide = wb.create_sheet(GUIDE)
+    lines = [
+        f"Sổ kết quả xây dựng nông thôn mới năm {year} — {reg.province_name}",
+        f"Bộ tiêu chí áp dụng: {cat.name_vi} ({cat.id}).",
+        "",
+        "Cách nhập:",
+        f"• Trang '{SET_SHEETS['ntm']}': mỗi dòng một xã, mỗi cột một tiêu chí; chọn {MET_WORD} hoặc {NOT_MET_WORD} trong danh sách; để trống nếu chưa đánh giá.",
+        "• Trang 'Nâng cao' và 'Kiểu mẫu' (nếu có): tương tự, cho các xã xét NTM nâng cao / kiểu mẫu.",
+        f"• Trang '{INDICATORS}': giá trị các chỉ tiêu (số, dấu chấm hoặc dấu phẩy thập phân) hoặc {MET_WORD} / {NOT_MET_WORD}.",
+        "• Ba cột đầu (mã xã, huyện, tên xã) đã khóa: không sửa, không thêm xã, không đổi tên trang.",
+        "• Chỉ nhập giá trị, không dùng công thức. Có thể xóa dòng trống; các trang khác trong tệp sẽ được bỏ qua.",
+        "• Tải lên để kiểm tra trước (không ghi): nongthon import TỆP.xlsx --dry-run, hoặc POST /api/imports?dry_run=true.",
+        "• Nhập cùng một tệp hai lần không làm thay đổi gì ở lần thứ hai; mọi thay đổi được lưu lịch sử (ai, khi nào, từ gì thành gì).",
+        "",
+        "Chỉ tiêu có ngưỡng chưa xác định trong bộ tiêu chí sẽ được ghi nhận là 'chưa đánh giá', không tính đạt hay không đạt.",
+    ]
+    if sample:
+        lines += ["", f"LƯU Ý: {SAMPLE_LABEL_VI}."]
+    for line in lines:
+        guide.append([line])
+    guide.column_dimensions["A"].width = 140
+    guide["A1"].font = Font(bold=True, size=13)
+    meta = wb.create_sheet(META)
+    meta.append(["nam", year])
+    meta.append(["bo_tieu_chi", cat.id])
+    meta.append(["tao_luc", datetime.now().isoformat(timespec="seconds")])
+    meta.sheet_state = "hidden"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return MET_WORD if value else NOT_MET_WORD
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return nfc(str(value))
+
+
+def _result_text(value: object) -> str:
+    """The cell as the long format's ket_qua: dat / khong_dat / a number with a dot, or the text as typed."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{float(value):.10g}"
+    text = _cell_text(value)
+    key = fold(text)
+    if key in TRUE:
+        return "dat"
+    if key in FALSE:
+        return "khong_dat"
+    number = text.replace(" ", "").replace(",", ".")  # one cell holds one number: a comma is a decimal comma
+    try:
+        float(number)
+        return number
+    except ValueError:
+        return text
+
+
+def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd.DataFrame, list[str]]:
+    """(year, validated long rows, warnings) of a filled workbook; ImportRejected lists every problem."""
+    if len(data) > MAX_BYTES:
+        raise ImportRejected(source, [RowError(0, "(tệp)", f"{len(data)} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
+    try:
+        wb = load_workbook(io.BytesIO(data), data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ImportRejected(
+            source,
+            [RowError(0, "(tệp)", source, f"không phải sổ Excel .xlsx đọc được ({type(exc).__name__}); hãy lưu lại bằng Excel dạng .xlsx")],
+        ) from None
+    if META not in wb.sheetnames:
+        raise ImportRejected(
+            source,
+            [
+                RowError(
+                    0,
+                    "(tệp)",
+                    source,
+                    f"không có trang ẩn '{META}' ghi năm báo cáo; hãy dùng sổ mẫu tải từ hệ thống (nongthon template --year NĂM)",
+                )
+            ],
+        )
+    meta = {str(r[0].value): r[1].value for r in wb[META].iter_rows(min_row=1, max_col=2) if r[0].value is not None}
+    year = meta.get("nam")
+    if not isinstance(year, int) or not province.catalogs.covers(year):
+        raise ImportRejected(
+            source,
+            [
+                RowError(
+                    1, "nam", str(year), f"năm trong trang '{META}' phải có bộ tiêu chí áp dụng: {province.catalogs.years_text()}", META
+                )
+            ],
+        )
+    expected = _columns(province, year)
+    warnings = [f"Bỏ qua trang '{name}' (không thuộc mẫu)." for name in wb.sheetnames if name not in expected and name not in (GUIDE, META)]
+    errors: list[RowError] = []
+    records: list[dict] = []
+    set_of_sheet = {v: k for k, v in SET_SHEETS.items()}
+    for sheet, cols in expected.items():
+        if sheet not in wb.sheetnames:
+            if sheet == SET_SHEETS["ntm"]:
+                errors.append(
+                    RowError(0, "(tệp)", sheet, f"thiếu trang '{sheet}'; các trang của mẫu năm {year}: {', '.join(expected)}", sheet)
+                )
+            continue
+        ws = wb[sheet]
+        header = [_cell_text(c.value) for c in ws[1]]
+        if [fold(h) for h in header[:3]] != [fold(h) for h in FIXED]:
+            errors.append(RowError(1, "A–C", " | ".join(header[:3]), f"ba cột đầu phải là {', '.join(FIXED)}", sheet))
+            continue
+        by_header = {fold(h): code for code, h in cols}
+        by_code = {fold(code): code for code, _ in cols}
+        col_codes: dict[int, str] = {}
+        for i, h in enumerate(header[3:], start=4):
+            if not h:
+                continue
+            code = by_header.get(fold(h)) or by_code.get(fold(h.split(". ", 1)[0].strip()))
+            if code is None:
+                errors.append(
+                    RowError(
+                        1, get_column_letter(i), h, f"cột không có trong mẫu năm {year}; các cột: {', '.join(c for c, _ in cols)}", sheet
+                    )
+                )
+            else:
+                col_codes[i] = code
+        seen: dict[str, int] = {}
+        for row in ws.iter_rows(min_row=2):
+            n = row[0].row
+            cells = list(row)
+            if all(c.value is None or _cell_text(c.value) == "" for c in cells):
+                continue  # blank row
+            code_cell = cells[0].value
+            unit = (
+                f"{int(code_cell):05d}"
+                if isinstance(code_cell, (int, float)) and not isinstance(code_cell, bool)
+                else _cell_text(code_cell)
+            )
+            if unit in seen:
+                errors.append(RowError(n, "A (Mã xã)", unit, f"xã này đã có ở dòng {seen[unit]}; mỗi xã chỉ một dòng", sheet))
+                continue
+            seen[unit] = n
+            for c in cells[3:]:
+                code = col_codes.get(c.column)
+                if code is None or c.value is None or _cell_text(c.value) == "":
+                    continue
+                label = f"{c.column_letter} ({code})"
+                if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
+                    errors.append(
+                        RowError(n, label, str(c.value), "công thức không được nhận; hãy dán giá trị (Paste Special → Values)", sheet)
+                    )
+                    continue
+                text = _result_text(c.value)  # validate_rows names anything it cannot take, with what is allowed
+                records.append(
+                    {
+                        "ma_xa": unit,
+                        "nam": str(year),
+                        "bo_tieu_chi": set_of_sheet.get(sheet, "ntm"),
+                        "tieu_chi": code,
+                        "ket_qua": text,
+                        "row": n,
+                        "sheet": sheet,
+                        "col_ma_xa": "A (Mã xã)",
+                        "col_ket_qua": label,
+                        "col_tieu_chi": label,
+                        "col_nam": META,
+                        "col_bo_tieu_chi": sheet,
+                    }
+                )
+    df = pd.DataFrame(
+        records,
+        columns=[
+            "ma_xa",
+            "nam",
+            "bo_tieu_chi",
+            "tieu_chi",
+            "ket_qua",
+            "row",
+            "sheet",
+            "col_ma_xa",
+            "col_ket_qua",
+            "col_tieu_chi",
+            "col_nam",
+            "col_bo_tieu_chi",
+        ],
+    )
+    if df.empty and not errors:
+        raise ImportRejected(source, [RowError(0, "(tệp)", source, "sổ không có kết quả nào (mọi ô đều trống)")])
+    rows = validate_rows(df, source, province, errors) if not df.empty else None
+    if rows is None:
+        raise ImportRejected(source, errors)
+    return year, rows, warnings
+
+
+def import_workbook(
+    store: Store, province: Province, data: bytes, *, source: str, author: str, note: str | None = None, dry_run: bool = False
+) -> WorkbookImport:
+    """Validate a whole workbook and write it in one transaction — or, with ``dry_run``, only say what would change."""
+    year, rows, warnings = read_workbook(data, source, province)
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    summary = store.write_results(rows, source=f"{source} (sha256 {digest})", author=author, kind="import", note=note, dry_run=dry_run)
+    diff = store.last_diff[["unit", "year", "tier_set", "level", "item", "outcome", "met", "value", "met_old", "value_old"]].copy()
+    return WorkbookImport(source, year, summary, diff, warnings, dry_run)
