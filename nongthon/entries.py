@@ -141,6 +141,10 @@ def record_recognition(store: Store, province: Province, user: User, payload: di
     )
 
 
+def _text(x: object) -> str | None:
+    return None if x is None or (isinstance(x, float) and pd.isna(x)) else str(x)
+
+
 def _word(met: object, value: object) -> str | float | None:
     if met is not None and not pd.isna(met):
         return "dat" if bool(met) else "khong_dat"
@@ -169,7 +173,7 @@ def history(store: Store, province: Province, code: str) -> dict:
                 "tu": _word(r.met_before, r.value_before),
                 "thanh": _word(r.met, r.value),
                 "nguon": r.source,
-                "ghi_chu": r.note,
+                "ghi_chu": _text(r.note),
                 "du_lieu_mau": bool(r.sample),
             }
             for r in ch.itertuples()
@@ -182,7 +186,7 @@ def history(store: Store, province: Province, code: str) -> dict:
                 "thao_tac": "cong_nhan" if r.action == "recognise" else "thu_hoi",
                 "so_quyet_dinh": r.decision_number,
                 "ngay": r.decision_date.isoformat(),
-                "ghi_chu": r.note,
+                "ghi_chu": _text(r.note),
             }
             for r in rec.sort_values("id", ascending=False).itertuples()
         ],
@@ -209,16 +213,24 @@ def import_file(
     else:
         text, _ = decode(data, filename)
         rows, _ = parse_csv(text, filename, province)
-    if user.role == "editor" and user.district:
-        outside = sorted(u for u in set(rows["unit"]) if province.registry.units.at[u, "district_code"] != user.district)
+
+    def within_district(to_write: pd.DataFrame) -> None:
+        """An editor limited to a district may send the province's workbook, but change only its own xã."""
+        if user.role != "editor" or not user.district:
+            return
+        district = province.registry.units["district_code"]
+        outside = sorted(u for u in set(to_write["unit"]) if district[u] != user.district)
         if outside:
             names = ", ".join(f"{province.registry.units.at[u, 'name']} ({u})" for u in outside[:10])
             raise NotAllowed(
-                f"Tài khoản {user.name} chỉ được nhập số liệu của {province.registry.units.at[user.district, 'name']}; "
-                f"tệp có {len(outside)} xã ngoài phạm vi: {names}{' …' if len(outside) > 10 else ''}. Không có gì được ghi."
+                f"Tài khoản {user.name} chỉ được sửa số liệu của {province.registry.units.at[user.district, 'name']}; "
+                f"tệp thay đổi {len(outside)} xã ngoài phạm vi: {names}{' …' if len(outside) > 10 else ''}. Không có gì được ghi."
             )
+
     digest = hashlib.sha256(data).hexdigest()[:12]
-    summary = store.write_results(rows, source=f"{filename} (sha256 {digest})", author=user.name, kind="import", note=note, dry_run=dry_run)
+    summary = store.write_results(
+        rows, source=f"{filename} (sha256 {digest})", author=user.name, kind="import", note=note, dry_run=dry_run, guard=within_district
+    )
     diff = store.last_diff
     names = province.registry.units["name"]
     return {

@@ -317,6 +317,7 @@ class Store:
         note: str | None = None,
         dry_run: bool = False,
         expected_versions: dict[tuple[str, int], int] | None = None,
+        guard: Callable[[pd.DataFrame], None] | None = None,
     ) -> WriteSummary:
         """Append the rows that differ from the current state, all in one transaction.
 
@@ -324,7 +325,8 @@ class Store:
         A row equal to the current value of its key is skipped, so writing the same rows twice changes
         nothing the second time. Every commune-year with a changed row gets its version raised; with
         ``expected_versions`` ({(unit, year): version}) the write is refused whole (StaleVersion) when one of
-        them is no longer current. The per-row outcome of the last call is in ``last_diff``."""
+        them is no longer current. ``guard`` sees the rows that would be written (inside the transaction)
+        and may raise to refuse the whole write. The per-row outcome of the last call is in ``last_diff``."""
         incoming = rows.copy()
         if "note" not in incoming:
             incoming["note"] = note
@@ -332,12 +334,12 @@ class Store:
         incoming["value"] = incoming["value"].astype("Float64")
         incoming["year"] = incoming["year"].astype("int64")
         try:
-            return self._write(incoming, source, author, kind, sample, dry_run, expected_versions or {})
+            return self._write(incoming, source, author, kind, sample, dry_run, expected_versions or {}, guard)
         except sa.exc.IntegrityError:
             # two writers created the same new commune-year version at once (PostgreSQL): try once more
-            return self._write(incoming, source, author, kind, sample, dry_run, expected_versions or {})
+            return self._write(incoming, source, author, kind, sample, dry_run, expected_versions or {}, guard)
 
-    def _write(self, incoming, source, author, kind, sample, dry_run, expected) -> WriteSummary:  # noqa: ANN001
+    def _write(self, incoming, source, author, kind, sample, dry_run, expected, guard) -> WriteSummary:  # noqa: ANN001
         with self.writing() as conn:
             for (unit, year), version in expected.items():
                 current = self._versions(conn, [(unit, year)], lock=True).get((unit, year), 0)
@@ -352,6 +354,8 @@ class Store:
             merged["outcome"] = np.where(is_new, "new", np.where(unchanged, "unchanged", "changed"))
             self.last_diff = merged.drop(columns="_merge")
             to_write = merged[~unchanged]
+            if guard is not None:
+                guard(to_write)
             summary_new, summary_changed = int(is_new.sum()), int((~is_new & ~unchanged).sum())
             if dry_run or to_write.empty:
                 conn.rollback()

@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 
 from nongthon.province import load_province
 from nongthon.sample import load_sample
@@ -18,9 +22,56 @@ def province():
     return load_province()
 
 
+PG_ENV = "NONGTHON_TEST_PG_URL"  # a PostgreSQL server the tests may create databases on (.ci/run sets it)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """The URL of a real PostgreSQL server. .ci/run installs and starts one on loopback."""
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.fail(
+            f"{PG_ENV} is not set: the store and import tests run on PostgreSQL too. Run `bash .ci/run`, which installs and starts it."
+        )
+    try:
+        engine = sa.create_engine(url)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"cannot reach PostgreSQL at {url}: {exc}")
+    return url
+
+
+@contextlib.contextmanager
+def pg_database(server_url: str):
+    """A fresh database on the server, dropped afterwards."""
+    name = f"nt_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.engine.make_url(server_url).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "test.db")
+    else:
+        with pg_database(request.getfixturevalue("pg_server")) as url:
+            yield url
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = Store.open(tmp_path / "test.db")
+def store(db_url):
+    s = Store.open(db_url)
     yield s
     s.close()
 

@@ -84,15 +84,11 @@ def test_etag_cache_and_rebuild_only_what_changed(mapped_store, province, tmp_pa
     assert all(f["properties"]["hang"] is None for f in fc(empty)["features"])
 
 
-def test_boundary_import_rebuilds_geometry(store, province, sample_db):
-    import shutil
-
+def test_boundary_import_rebuilds_geometry(sample_store, province):
     from nongthon.boundaries import import_boundaries
-    from nongthon.store import Store
     from tests.conftest import SHARED
 
-    shutil.copy(sample_db, store.engine.url.database)
-    s = Store.open(store.engine.url.database)
+    s = sample_store
     cache = LayerCache(s, province)
     schematic = fc(cache.communes(2023))
     assert schematic["ranh_gioi"]["so_do_minh_hoa"] is True and "Sơ đồ minh họa" in schematic["ranh_gioi"]["nguon"]

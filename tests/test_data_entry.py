@@ -1,0 +1,229 @@
+"""The office's walk-through over HTTP: accounts and roles, the workbook round trip, edits with If-Match,
+recognitions, history — and every permission and precondition answer."""
+
+import io
+import unicodedata
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from api.app import create_app
+from api.settings import Settings
+from nongthon.accounts import AccountError, NotAuthenticated, add_user, authenticate, list_users, revoke_user
+from nongthon.workbooks import INDICATORS, SET_SHEETS
+
+NTM = SET_SHEETS["ntm"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SON_HOA, TAY_HOA = "560", "562"
+
+
+@pytest.fixture
+def office(mapped_store, province):
+    """The API over the sample, with an admin, a Sơn Hòa editor, an editor for all and a viewer."""
+    tokens = {
+        "admin": add_user(mapped_store, province.registry, "Quản trị", "admin"),
+        "son_hoa": add_user(mapped_store, province.registry, "Cán bộ Sơn Hòa", "editor", SON_HOA),
+        "editor": add_user(mapped_store, province.registry, "Văn phòng điều phối", "editor"),
+        "viewer": add_user(mapped_store, province.registry, "Lãnh đạo", "viewer"),
+    }
+    with TestClient(create_app(mapped_store.engine.url.database)) as c:
+        c.tokens = tokens
+        c.login = lambda who: {"Authorization": f"Bearer {tokens[who]}"}
+        yield c
+
+
+def windows_1258(text: str) -> bytes:
+    """Text as Windows-1258 stores Vietnamese: letters with circumflex, breve or horn precomposed, tone marks
+    as combining characters."""
+    tones = {"\u0300", "\u0301", "\u0303", "\u0309", "\u0323"}
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", ch)
+        base = unicodedata.normalize("NFC", "".join(p for p in parts if p not in tones))
+        out.append(base + "".join(p for p in parts if p in tones))
+    return "".join(out).encode("cp1258")
+
+
+def xa_in(province, district):
+    xa = province.registry.xa()
+    return list(xa[xa["district_code"] == district].index)
+
+
+def test_tokens_are_shown_once_and_stored_hashed(store, province):
+    token = add_user(store, province.registry, "Nguyễn Văn A", "editor", SON_HOA)
+    assert len(token) >= 40
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT token_hash FROM users").scalar()
+    assert token not in stored and len(stored) == 64
+    assert authenticate(store, token).name == "Nguyễn Văn A"
+    assert list(list_users(store)["district"]) == [SON_HOA]
+    with pytest.raises(AccountError, match="Đã có tài khoản"):
+        add_user(store, province.registry, "Nguyễn Văn A", "viewer")
+    with pytest.raises(AccountError, match="chọn: admin, editor, viewer"):
+        add_user(store, province.registry, "B", "boss")
+    with pytest.raises(AccountError, match="Không có đơn vị cấp huyện mã '999'"):
+        add_user(store, province.registry, "C", "editor", "999")
+    revoke_user(store, "Nguyễn Văn A")
+    with pytest.raises(NotAuthenticated, match="đã bị thu hồi"):
+        authenticate(store, token)
+
+
+def test_walk_through(office, province, mapped_store):
+    # 1. the editor downloads the template of 2024
+    r = office.get("/api/templates/2024.xlsx")
+    assert r.status_code == 200 and r.headers["content-type"] == XLSX
+    wb = load_workbook(io.BytesIO(r.content))
+    # 2. fills it in, as an officer's Excel would: Sơn Hòa xã fail criterion 17, an indicator value
+    ws = wb[NTM]
+    targets = xa_in(province, SON_HOA)[:3]
+    rows = {c.value: c.row for c in ws["A"]}
+    col17 = next(c.column for c in ws[1] if str(c.value).startswith("17."))
+    for code in targets:
+        ws.cell(rows[code], col17, "Chưa đạt")
+    ind = wb[INDICATORS]
+    ind.cell({c.value: c.row for c in ind["A"]}[targets[0]], next(c.column for c in ind[1] if str(c.value).startswith("15.3.")), 18.2)
+    buf = io.BytesIO()
+    wb.save(buf)
+    files = {"tep": ("son-hoa-2024.xlsx", buf.getvalue(), XLSX)}
+    # 3. dry run: the summary, per commune and criterion, and nothing written
+    before = office.get("/api/layers/communes?year=2024").json()
+    dry = office.post("/api/imports?dry_run=true", files=files, headers=office.login("son_hoa"))
+    assert dry.status_code == 200, dry.text
+    d = dry.json()
+    assert d["thu_nghiem"] and not d["da_ghi"]
+    assert d["tom_tat"]["moi"] == 1 and d["tom_tat"]["thay_doi"] == sum(
+        1 for f in before["features"] if f["properties"]["ma"] in targets and f["properties"]["trang_thai_tieu_chi"]["17"] == "dat"
+    )
+    changed = [x for x in d["chi_tiet"] if x["trang_thai"] == "thay_doi"]
+    assert all(x["tieu_chi"] == "17" and x["cu"] == "dat" and x["moi"] == "khong_dat" for x in changed)
+    assert office.get("/api/layers/communes?year=2024").json() == before
+    # 4. the real import; the map changes at once
+    done = office.post("/api/imports", files=files, headers=office.login("son_hoa"))
+    assert done.status_code == 200 and done.json()["da_ghi"]
+    after = {f["properties"]["ma"]: f["properties"] for f in office.get("/api/layers/communes?year=2024").json()["features"]}
+    assert all(after[c]["trang_thai_tieu_chi"]["17"] == "khong_dat" and after[c]["hang"] == "chua_dat" for c in targets)
+    again = office.post("/api/imports", files=files, headers=office.login("son_hoa")).json()
+    assert again["tom_tat"]["moi"] == again["tom_tat"]["thay_doi"] == 0 and not again["da_ghi"]
+    # 5. edit one commune through the API, with If-Match
+    code = targets[0]
+    cur = office.get(f"/api/communes/{code}/assessments/2024")
+    etag = cur.headers["etag"]
+    body = {
+        "ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "17", "ket_qua": "dat"}],
+        "nguon": "Biên bản kiểm tra 20/12/2024",
+        "ghi_chu": "đã khắc phục",
+    }
+    put = office.put(f"/api/communes/{code}/assessments/2024", json=body, headers={**office.login("son_hoa"), "If-Match": etag})
+    assert put.status_code == 200, put.text
+    assert put.headers["etag"] != etag and put.json()["thay_doi"] == 1
+    stale = office.put(
+        f"/api/communes/{code}/assessments/2024",
+        json=body | {"ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "17", "ket_qua": "khong_dat"}]},
+        headers={**office.login("editor"), "If-Match": etag},
+    )
+    assert stale.status_code == 412 and "đã được sửa bởi người khác" in stale.json()["loi"]
+    assert office.get(f"/api/communes/{code}/assessments/2024").headers["etag"] == put.headers["etag"]
+    # 6. read its history: who changed what, when, from what to what, the source and the note
+    hist = office.get(f"/api/communes/{code}/history").json()
+    latest = hist["thay_doi"][0]
+    assert (latest["nguoi_nhap"], latest["tieu_chi"], latest["tu"], latest["thanh"]) == ("Cán bộ Sơn Hòa", "17", "khong_dat", "dat")
+    assert latest["nguon"] == "Biên bản kiểm tra 20/12/2024" and latest["ghi_chu"] == "đã khắc phục"
+    imported = next(h for h in hist["thay_doi"][1:] if h["tieu_chi"] == "17" and h["nam"] == 2024)
+    assert (
+        imported["nguon"].startswith("son-hoa-2024.xlsx")
+        and imported["thanh"] == "khong_dat"
+        and imported["nguoi_nhap"] == "Cán bộ Sơn Hòa"
+    )
+    # and the layer as of the import (before the edit) still shows the imported state
+    as_of = office.get("/api/layers/communes", params={"year": 2024, "as_of": imported["thoi_gian"]}).json()
+    assert {f["properties"]["ma"]: f["properties"] for f in as_of["features"]}[code]["trang_thai_tieu_chi"]["17"] == "khong_dat"
+
+
+def test_permissions(office, province):
+    code_son_hoa = xa_in(province, SON_HOA)[0]
+    code_tay_hoa = xa_in(province, TAY_HOA)[0]
+    body = {"ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "1", "ket_qua": "dat"}]}
+    url = f"/api/communes/{code_son_hoa}/assessments/2024"
+    etag = office.get(url).headers["etag"]
+    r = office.put(url, json=body, headers={"If-Match": etag})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer" and "Authorization: Bearer" in r.json()["loi"]
+    r = office.put(url, json=body, headers={"If-Match": etag, "Authorization": "Bearer sai"})
+    assert r.status_code == 401 and "không đúng" in r.json()["loi"]
+    r = office.put(url, json=body, headers={"If-Match": etag, **office.login("viewer")})
+    assert r.status_code == 403 and "quyền xem" in r.json()["loi"]
+    other = f"/api/communes/{code_tay_hoa}/assessments/2024"
+    r = office.put(other, json=body, headers={"If-Match": office.get(other).headers["etag"], **office.login("son_hoa")})
+    assert r.status_code == 403 and "chỉ được sửa số liệu của Huyện Sơn Hòa" in r.json()["loi"]
+    r = office.put(url, json=body, headers=office.login("son_hoa"))
+    assert r.status_code == 428 and "If-Match" in r.json()["loi"]
+    r = office.put(
+        url,
+        json={"ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "25", "ket_qua": "dat"}]},
+        headers={"If-Match": etag, **office.login("admin")},
+    )
+    assert r.status_code == 422 and r.json()["cac_loi"][0]["cot"] == "ket_qua[0].tieu_chi"
+    # an editor of Sơn Hòa cannot import a workbook touching another district
+    wb = load_workbook(io.BytesIO(office.get("/api/templates/2024.xlsx").content))
+    ws = wb[NTM]
+    ws.cell({c.value: c.row for c in ws["A"]}[code_tay_hoa], 4, "Chưa đạt")
+    buf = io.BytesIO()
+    wb.save(buf)
+    r = office.post("/api/imports", files={"tep": ("x.xlsx", buf.getvalue(), XLSX)}, headers=office.login("son_hoa"))
+    assert r.status_code == 403 and "ngoài phạm vi" in r.json()["loi"] and code_tay_hoa in r.json()["loi"]
+    assert "tệp thay đổi 1 xã" in r.json()["loi"]  # the unchanged rows of other districts are not held against it
+    r = office.post("/api/imports", files={"tep": ("x.xlsx", buf.getvalue(), XLSX)}, headers=office.login("viewer"))
+    assert r.status_code == 403
+
+
+def test_recognitions(office, province):
+    code = xa_in(province, TAY_HOA)[0]
+    body = {"ma": code, "hang": "kieu_mau", "so_quyet_dinh": "99/QĐ-UBND", "ngay": "2024-12-20", "thao_tac": "cong_nhan"}
+    assert office.post("/api/recognitions", json=body).status_code == 401
+    r = office.post("/api/recognitions", json=body, headers=office.login("editor"))
+    assert r.status_code == 201
+    props = {f["properties"]["ma"]: f["properties"] for f in office.get("/api/layers/communes?year=2024").json()["features"]}
+    assert props[code]["hang_cong_nhan"] == "kieu_mau" and props[code]["quyet_dinh"] == {"so": "99/QĐ-UBND", "ngay": "2024-12-20"}
+    r = office.post(
+        "/api/recognitions",
+        json=body | {"thao_tac": "thu_hoi", "so_quyet_dinh": "100/QĐ-UBND", "ngay": "2024-12-28"},
+        headers=office.login("admin"),
+    )
+    assert r.status_code == 201
+    props = {f["properties"]["ma"]: f["properties"] for f in office.get("/api/layers/communes?year=2024").json()["features"]}
+    assert props[code]["hang_cong_nhan"] != "kieu_mau"
+    for bad, needle in [
+        ({"hang": "vang"}, "hang='vang' không hợp lệ"),
+        ({"ngay": "20/12/2024"}, "NĂM-THÁNG-NGÀY"),
+        ({"ma": "22015"}, "không phải xã"),
+    ]:
+        r = office.post("/api/recognitions", json=body | bad, headers=office.login("admin"))
+        assert r.status_code == 400 and needle in r.json()["loi"]
+    hist = office.get(f"/api/communes/{code}/history").json()["quyet_dinh"]
+    assert [h["thao_tac"] for h in hist[:2]] == ["thu_hoi", "cong_nhan"]
+
+
+def test_reads_can_require_a_viewer(mapped_store, province):
+    token = add_user(mapped_store, province.registry, "Lãnh đạo tỉnh", "viewer")
+    settings = Settings(db=mapped_store.engine.url.database, require_viewer=True)
+    with TestClient(create_app(settings=settings)) as c:
+        assert c.get("/api/summary?year=2023").status_code == 401
+        assert c.get("/map").status_code == 401
+        assert c.get("/api/summary?year=2023", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_uploads_that_are_refused_change_nothing(office, mapped_store):
+    before = len(mapped_store.history())
+    big = b"x" * (20 * 1024 * 1024 + 10)
+    r = office.post("/api/imports", files={"tep": ("big.xlsx", big, XLSX)}, headers=office.login("admin"))
+    assert r.status_code == 413 and "tối đa 20 MB" in r.json()["loi"]
+    r = office.post("/api/imports", files={"tep": ("anh.xlsx", b"\x89PNG\r\n\x1a\n", XLSX)}, headers=office.login("admin"))
+    assert r.status_code == 422 and "không phải sổ Excel" in r.json()["cac_loi"][0]["thong_bao"]
+    csv_bom = "\ufeffma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22015,2023,ntm,1,dat\n".encode()
+    r = office.post("/api/imports", files={"tep": ("a.csv", csv_bom, "text/csv")}, headers=office.login("admin"))
+    assert r.status_code == 422 and r.json()["cac_loi"][0]["cot"] == "ma_xa" and r.json()["cac_loi"][0]["dong"] == 2
+    text = "ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2023,ntm,1,Không đạt\n"
+    r = office.post("/api/imports?dry_run=true", files={"tep": ("b.csv", windows_1258(text), "text/csv")}, headers=office.login("admin"))
+    assert r.status_code == 200 and r.json()["chi_tiet"][0]["moi"] == "khong_dat"
+    assert len(mapped_store.history()) == before
+    assert office.get("/docs").status_code == 200  # and the server is still up

@@ -1,0 +1,183 @@
+"""The office's Excel workbook: structure, round trip, and every kind of bad input (nothing is written)."""
+
+import io
+import unicodedata
+
+import pytest
+from openpyxl import load_workbook
+
+from nongthon.errors import ImportRejected
+from nongthon.workbooks import GUIDE, INDICATORS, META, SET_SHEETS, import_workbook, workbook_for_year
+
+NTM = SET_SHEETS["ntm"]
+
+
+def book(store, province, year=2023):
+    return load_workbook(io.BytesIO(workbook_for_year(store, province, year)))
+
+
+def save(wb) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def run(store, province, data, **kw):
+    return import_workbook(store, province, data, source="so.xlsx", author="cán bộ", **kw)
+
+
+def rejected(store, province, data) -> list:
+    before = len(store.history())
+    with pytest.raises(ImportRejected) as exc:
+        run(store, province, data)
+    assert len(store.history()) == before, "a rejected workbook must change nothing"
+    return exc.value.errors
+
+
+def row_of(ws, code):
+    return next(c.row for c in ws["A"] if c.value == code)
+
+
+def col_of(ws, prefix):
+    return next(c.column for c in ws[1] if str(c.value).startswith(prefix))
+
+
+def test_template_structure(store, province):
+    wb = book(store, province)
+    assert wb.sheetnames == [NTM, SET_SHEETS["nang_cao"], SET_SHEETS["kieu_mau"], INDICATORS, GUIDE, META]
+    ws = wb[NTM]
+    assert [c.value for c in ws[1]][:4] == ["Mã xã", "Huyện / thị xã / TP", "Tên xã", "1. Quy hoạch"]
+    assert ws.max_column == 3 + 19 and ws.max_row == 1 + 82
+    assert ws["A2"].value == province.registry.xa().index[0] and ws["C2"].value.startswith("Xã ")
+    assert ws.protection.sheet and ws["A2"].protection.locked and not ws["D2"].protection.locked
+    dv = ws.data_validations.dataValidation[0]
+    assert dv.formula1 == '"Đạt,Chưa đạt"' and "D2" in str(dv.sqref)
+    assert wb[META].sheet_state == "hidden" and wb[META]["B1"].value == 2023
+    assert "Chỉ nhập giá trị, không dùng công thức" in "\n".join(str(c.value) for c in wb[GUIDE]["A"])
+    assert len(list(wb[INDICATORS][1])) == 3 + len(province.catalogs.for_year(2023).indicators.query("set == 'ntm'"))
+    old = book(store, province, 2019)
+    assert old.sheetnames == [NTM, INDICATORS, GUIDE, META]
+
+
+@pytest.mark.parametrize("year", [2019, 2023, 2025])
+def test_export_of_any_year_imports_back_unchanged(sample_store, province, year):
+    data = workbook_for_year(sample_store, province, year)
+    res = run(sample_store, province, data)
+    assert res.summary.new == res.summary.changed == 0
+    assert res.summary.unchanged == len(sample_store.current_results(years=[year]))
+
+
+def test_filled_template_imports_then_second_time_changes_nothing(store, province):
+    wb = book(store, province)
+    ws, ind = wb[NTM], wb[INDICATORS]
+    r = row_of(ws, "22303")
+    for col in range(4, 4 + 19):
+        ws.cell(r, col, "Đạt")
+    ws.cell(row_of(ws, "22306"), 4 + 16, "Chưa đạt")
+    ind.cell(row_of(ind, "22303"), col_of(ind, "15.3."), 21.5)
+    ind.cell(row_of(ind, "22306"), col_of(ind, "15.3."), "23,4")  # decimal comma in a text cell
+    data = save(wb)
+    dry = run(store, province, data, dry_run=True)
+    assert (dry.summary.new, dry.summary.changed) == (22, 0) and store.history().empty
+    res = run(store, province, data)
+    assert res.summary.new == 22
+    cur = store.current_results().set_index(["unit", "item"])
+    assert cur.loc[("22306", "15.3"), "value"] == 23.4 and not bool(cur.loc[("22306", "17"), "met"])
+    again = run(store, province, data)
+    assert (again.summary.new, again.summary.changed, again.summary.unchanged) == (0, 0, 22)
+
+
+def _one(store, province, mutate):
+    wb = book(store, province)
+    mutate(wb)
+    errors = rejected(store, province, save(wb))
+    assert len(errors) == 1, [str(e) for e in errors]
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "needle"),
+    [("99999", "không có đơn vị cấp xã mã này"), ("22015", "Phường 1 là phường"), ("2230", "đúng 5 chữ số")],
+)
+def test_wrong_codes_and_phuong(store, province, code, needle):
+    def mutate(wb):
+        ws = wb[NTM]
+        ws.protection.sheet = False
+        ws["A2"] = code
+        ws["D2"] = "Đạt"
+
+    e = _one(store, province, mutate)
+    assert (e.sheet, e.row, e.column) == (NTM, 2, "A (Mã xã)") and needle in e.message
+
+
+def test_unknown_criterion_column(store, province):
+    e = _one(
+        store, province, lambda wb: (setattr(wb[NTM].cell(1, 23), "value", "20. Tiêu chí lạ"), setattr(wb[NTM].cell(2, 23), "value", "Đạt"))
+    )
+    assert (e.sheet, e.row, e.column) == (NTM, 1, "W") and "cột không có trong mẫu năm 2023" in e.message
+
+
+def test_duplicate_rows(store, province):
+    def mutate(wb):
+        ws = wb[NTM]
+        ws.append(["22303", "", "", "Đạt"])
+        ws.cell(row_of(ws, "22303"), 4, "Đạt")
+
+    e = _one(store, province, mutate)
+    assert e.row == 84 and "đã có ở dòng" in e.message
+
+
+def test_year_outside_the_catalogues(store, province):
+    e = _one(store, province, lambda wb: (setattr(wb[META]["B1"], "value", 2031), setattr(wb[NTM]["D2"], "value", "Đạt")))
+    assert e.sheet == META and "2016–2021 (qd1980-2016)" in e.message
+
+
+def test_text_where_a_number_belongs(store, province):
+    def mutate(wb):
+        ws = wb[INDICATORS]
+        ws.cell(2, col_of(ws, "15.3."), "khoảng hai mươi")
+
+    e = _one(store, province, mutate)
+    assert e.sheet == INDICATORS and e.column.endswith("(15.3)") and "kết quả phải là dat, khong_dat, hoặc một số" in e.message
+
+
+def test_formulas_are_refused(store, province):
+    e = _one(store, province, lambda wb: setattr(wb[NTM]["E3"], "value", '=IF(1,"Đạt","Chưa đạt")'))
+    assert (e.row, e.column) == (3, "E (2)") and "công thức không được nhận" in e.message
+
+
+def test_nfd_text_blank_rows_and_extra_sheets_are_handled(store, province):
+    wb = book(store, province)
+    ws = wb[NTM]
+    ws["D2"] = unicodedata.normalize("NFD", "Chưa đạt")
+    ws["D3"] = unicodedata.normalize("NFD", "ĐẠT")
+    ws.protection.sheet = False
+    ws.delete_rows(10, 1)
+    ws.insert_rows(10, 3)  # blank rows in the middle
+    wb.create_sheet("Ghi chú của xã")
+    res = run(store, province, save(wb))
+    assert res.summary.new == 2 and res.warnings == ["Bỏ qua trang 'Ghi chú của xã' (không thuộc mẫu)."]
+    assert store.current_results().set_index("unit").loc[ws["A3"].value, "met"]
+
+
+def test_not_a_workbook_and_too_large(store, province):
+    e = rejected(store, province, b"PK\x03\x04 this is not really a zip")[0]
+    assert "không phải sổ Excel .xlsx đọc được" in e.message
+    e = rejected(store, province, b"x" * (20 * 1024 * 1024 + 1))[0]
+    assert "tệp quá lớn; tối đa 20 MB" in e.message
+
+
+def test_a_workbook_without_its_year_sheet(store, province):
+    wb = book(store, province)
+    del wb[META]
+    e = rejected(store, province, save(wb))[0]
+    assert "không có trang ẩn '_nongthon'" in e.message
+
+
+def test_all_errors_at_once(store, province):
+    wb = book(store, province)
+    ws = wb[NTM]
+    ws["D2"] = "có lẽ"
+    ws["E5"] = "=1"
+    errors = rejected(store, province, save(wb))
+    assert [(e.row, e.column) for e in errors] == [(2, "D (1)"), (5, "E (2)")]
