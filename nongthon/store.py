@@ -339,7 +339,20 @@ class Store:
             # two writers created the same new commune-year version at once (PostgreSQL): try once more
             return self._write(incoming, source, author, kind, sample, dry_run, expected_versions or {}, guard)
 
+    def _ensure_version_rows(self, keys: list[tuple[str, int]]) -> None:
+        """Make sure each commune-year has a version row (version 0 = never written), so that a write that
+        expects it can lock it (SELECT … FOR UPDATE locks rows, and an absent row cannot be locked)."""
+        with self.engine.connect() as conn:
+            missing = [k for k in keys if k not in self._versions(conn, keys)]
+        for unit, year in missing:
+            try:
+                with self.writing() as conn:
+                    conn.execute(sa.insert(unit_versions).values(unit=unit, year=year, version=0))
+            except sa.exc.IntegrityError:
+                pass  # another writer created it meanwhile: it exists, which is all we need
+
     def _write(self, incoming, source, author, kind, sample, dry_run, expected, guard) -> WriteSummary:  # noqa: ANN001
+        self._ensure_version_rows(list(expected))
         with self.writing() as conn:
             for (unit, year), version in expected.items():
                 current = self._versions(conn, [(unit, year)], lock=True).get((unit, year), 0)
