@@ -22,6 +22,7 @@ from .text import nfc
 
 SET_CODES = ("ntm", "nang_cao", "kieu_mau")  # the CSV's bo_tieu_chi values, in tier order
 SET_NAMES_VI = {"ntm": "xã NTM", "nang_cao": "xã NTM nâng cao", "kieu_mau": "xã NTM kiểu mẫu"}
+DISTRICT_SET_CODES = ("huyen_ntm", "hoan_thanh")  # recorded for district-level units (3-digit codes)
 TIER_OF_SET = {"ntm": "ntm", "nang_cao": "advanced", "kieu_mau": "model"}
 KINDS = {
     "boolean": "Đạt / Không đạt",
@@ -55,6 +56,10 @@ class Catalog:
     thresholds: pd.DataFrame
     conditions: pd.DataFrame
     overrides: tuple[str, ...] = field(default=())
+    #: district-level sets (huyen_ntm, hoan_thanh): code -> {name_vi, applies_to, criteria_count,
+    #: ntm_share, advanced_share}; their criteria in ``district_criteria`` (set, criterion, name_vi, confidence)
+    district_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    district_criteria: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["set", "criterion", "name_vi", "confidence"]))
 
     def covers(self, year: int) -> bool:
         return self.year_from <= year <= self.year_to
@@ -266,6 +271,32 @@ def parse_catalog(data: Any, source: str) -> Catalog:
                     f"sets.kieu_mau.conditions[{c['code']}].threshold_from",
                     f"không có chỉ tiêu {c['from_indicator']!r} trong bộ {c['from_set']!r}",
                 )
+    district_sets: dict[str, dict[str, Any]] = {}
+    district_rows: list[dict[str, Any]] = []
+    for dset, ddoc in (data.get("district_sets") or {}).items() if isinstance(data, dict) else []:
+        where = f"district_sets.{dset}"
+        if dset not in DISTRICT_SET_CODES:
+            chk.fail(where, f"bộ cấp huyện không xác định; cho phép: {', '.join(DISTRICT_SET_CODES)}")
+            continue
+        count = chk.need(ddoc, "criteria_count", where, int)
+        crits = chk.need(ddoc, "criteria", where, list) or []
+        if isinstance(count, int) and len(crits) != count:
+            chk.fail(f"{where}.criteria", f"có {len(crits)} tiêu chí, nhưng criteria_count = {count}")
+        for i, c in enumerate(crits):
+            n = chk.need(c, "number", f"{where}.criteria[{i}]", int)
+            _check_common(chk, c, f"{where}.criteria[{i}]")
+            district_rows.append(
+                {"set": dset, "criterion": str(n), "name_vi": nfc(str(c.get("name_vi", ""))), "confidence": c.get("confidence")}
+            )
+        cond = ddoc.get("commune_conditions") or {}
+        district_sets[dset] = {
+            "name_vi": nfc(str(ddoc.get("name_vi", dset))),
+            "decision": ddoc.get("decision"),
+            "applies_to": list(ddoc.get("applies_to") or []),
+            "criteria_count": count or 0,
+            "ntm_share": float(cond.get("ntm_share", 1.0)),
+            "advanced_share": float(cond.get("advanced_share", 0.0)),
+        }
     chk.raise_if_any()
     thresholds = pd.DataFrame(thr_rows, columns=["set", "code", "region", "year", "value"])
     thresholds["year"] = thresholds["year"].astype("Int64")
@@ -285,6 +316,8 @@ def parse_catalog(data: Any, source: str) -> Catalog:
         conditions=pd.DataFrame(
             cond_rows, columns=["code", "name_vi", "measure_unit", "kind", "confidence", "from_set", "from_indicator", "factor"]
         ),
+        district_sets=district_sets,
+        district_criteria=pd.DataFrame(district_rows, columns=["set", "criterion", "name_vi", "confidence"]),
     )
 
 

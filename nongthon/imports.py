@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .criteria import SET_CODES, SET_NAMES_VI
+from .criteria import DISTRICT_SET_CODES, SET_CODES, SET_NAMES_VI
 from .errors import ImportRejected, RowError
 from .province import Province
 from .store import Store, WriteSummary
@@ -99,6 +99,16 @@ def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: lis
     df = df.copy()
     if df.empty and not errors:
         raise ImportRejected(source, [RowError(0, "(tệp)", "", "không có dòng kết quả nào")])
+    district_rows = df["bo_tieu_chi"].isin(DISTRICT_SET_CODES)
+    if district_rows.any():
+        # district-level criteria (320/QĐ-TTg) are recorded for the district-level unit, by its 3-digit code
+        extra = _district_rows(df[district_rows], province, errors)
+        rest = df[~district_rows]
+        if rest.empty:
+            if errors:
+                raise ImportRejected(source, sorted(errors, key=lambda e: (e.sheet or "", e.row)))
+            return extra
+        return pd.concat([validate_rows(rest, source, province, errors), extra], ignore_index=True)
 
     def bad(mask: pd.Series, column: str, message) -> None:  # noqa: ANN001 - str or callable(row)
         for _, r in df[mask].iterrows():
@@ -237,6 +247,67 @@ def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: lis
     rows = rows[valid][["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"]]
     rows["year"] = rows["year"].astype("int64")
     return rows.reset_index(drop=True)
+
+
+def _district_rows(df: pd.DataFrame, province: Province, errors: list[RowError]) -> pd.DataFrame:
+    """Rows of the district-level sets: ma_xa holds a district-level code, ket_qua dat / khong_dat."""
+    reg = province.registry
+    out = []
+    seen: dict[tuple, int] = {}
+    for _, r in df.iterrows():
+
+        def err(column: str, message: str, r=r) -> None:
+            errors.append(RowError(int(r["row"]), r.get(f"col_{column}", column), r[column], message, r.get("sheet")))
+
+        code, set_code = r["ma_xa"], r["bo_tieu_chi"]
+        year = int(r["nam"]) if str(r["nam"]).isdigit() else None
+        if year is None or not province.catalogs.covers(year):
+            err("nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {province.catalogs.years_text()}")
+            continue
+        cat = province.catalogs.for_year(year)
+        spec = cat.district_sets.get(set_code)
+        if spec is None:
+            err(
+                "bo_tieu_chi",
+                f"{cat.id} (các năm {cat.year_from}–{cat.year_to}) không có bộ cấp huyện này; có: {', '.join(cat.district_sets) or 'không có'}",
+            )
+            continue
+        if code not in reg.districts().index:
+            err("ma_xa", f"bộ {set_code} ghi cho đơn vị cấp huyện: mã 3 chữ số, một trong {', '.join(reg.districts().index)}")
+            continue
+        if reg.units.at[code, "unit_type"] not in spec["applies_to"]:
+            err("ma_xa", f"{reg.units.at[code, 'name']} không thuộc diện bộ {set_code} (áp dụng cho: {', '.join(spec['applies_to'])})")
+            continue
+        crits = set(cat.district_criteria.loc[cat.district_criteria["set"] == set_code, "criterion"])
+        if r["tieu_chi"] not in crits:
+            err("tieu_chi", f"bộ {set_code} có các tiêu chí 1–{spec['criteria_count']}")
+            continue
+        word = fold(r["ket_qua"]).replace("-", "_")
+        if word not in TRUE_WORDS | FALSE_WORDS:
+            err("ket_qua", "tiêu chí cấp huyện ghi dat hoặc khong_dat")
+            continue
+        key = (code, year, set_code, r["tieu_chi"])
+        if key in seen:
+            err("tieu_chi", f"trùng với dòng {seen[key]}; mỗi kết quả chỉ ghi một lần trong tệp")
+            continue
+        seen[key] = int(r["row"])
+        out.append(
+            {
+                "unit": code,
+                "year": year,
+                "catalog": cat.id,
+                "tier_set": set_code,
+                "level": "criterion",
+                "item": r["tieu_chi"],
+                "met": word in TRUE_WORDS,
+                "value": None,
+            }
+        )
+    rows = pd.DataFrame(out, columns=["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"])
+    rows["met"] = rows["met"].astype("boolean")
+    rows["value"] = rows["value"].astype("Float64")
+    rows["year"] = rows["year"].astype("int64")
+    return rows
 
 
 def _criterion_value_message(r: pd.Series, set_code: str, cat) -> str:  # noqa: ANN001 - Catalog

@@ -78,7 +78,7 @@ def _current_values(store: Store, year: int) -> dict[tuple[str, str, str], objec
     for r in cur.itertuples(index=False):
         if r.level == "indicator" and r.tier_set == "ntm":
             sheet = INDICATORS
-        elif r.level in ("criterion", "condition"):
+        elif r.level in ("criterion", "condition") and r.tier_set in SET_SHEETS:
             sheet = SET_SHEETS[r.tier_set]
         else:
             continue

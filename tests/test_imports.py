@@ -142,3 +142,27 @@ def test_export_round_trip(sample_store, province, tmp_path):
     run(fresh, province, text)
     assert export_csv(fresh, years=[2023]) == text
     fresh.close()
+
+
+def test_district_level_criteria_are_recorded_by_district_code(store, province):
+    text = HEAD + "559,2023,huyen_ntm,2,dat\n559,2023,huyen_ntm,5,khong_dat\n557,2025,hoan_thanh,1,dat\n22303,2023,ntm,1,dat\n"
+    res = run(store, province, text)
+    assert res.summary.new == 4
+    cur = store.current_results().set_index(["unit", "tier_set", "item"])
+    assert bool(cur.loc[("559", "huyen_ntm", "2"), "met"]) and not bool(cur.loc[("559", "huyen_ntm", "5"), "met"])
+    assert export_csv(store).count("huyen_ntm") == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "needle"),
+    [
+        ("22303,2023,huyen_ntm,1,dat", "ma_xa", "ghi cho đơn vị cấp huyện: mã 3 chữ số"),
+        ("557,2023,huyen_ntm,1,dat", "ma_xa", "Thị xã Sông Cầu không thuộc diện bộ huyen_ntm"),
+        ("559,2023,huyen_ntm,10,dat", "tieu_chi", "bộ huyen_ntm có các tiêu chí 1–9"),
+        ("559,2019,huyen_ntm,1,dat", "bo_tieu_chi", "không có bộ cấp huyện này"),
+        ("559,2023,huyen_ntm,1,80", "ket_qua", "dat hoặc khong_dat"),
+    ],
+)
+def test_district_level_rejections(store, province, line, column, needle):
+    e = one_error(store, province, HEAD + line + "\n")
+    assert e.column == column and needle in e.message, str(e)
