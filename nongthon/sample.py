@@ -94,6 +94,16 @@ FIXED_ADVANCED = {
     "555": {"Bình Kiến": 2022},
     "557": {"Xuân Bình": 2023},
 }
+#: district-level criteria not met, per year (sample): Tây Hòa and Phú Hòa keep theirs; Tuy An's
+#: re-assessment against the 2021–2025 set found gaps (transport; health-culture-education) it closes in 2025;
+#: Đông Hòa's own conditions are met from 2024, Sông Cầu's not yet
+DISTRICT_CRITERIA = {
+    "562": {},
+    "563": {},
+    "559": {2022: ("2", "5", "8"), 2023: ("2", "5"), 2024: ("5",)},
+    "557": {2022: ("1",), 2023: ("1",), 2024: ("1",), 2025: ("1",)},
+    "564": {2022: ("1",), 2023: ("1",)},
+}
 FIXED_MODEL = {"563": {"Hòa Quang Bắc": 2024, "Hòa An": 2025}}
 
 
@@ -231,6 +241,14 @@ def generate(province: Province, seed: int = SEED) -> Sample:
                     (c, y, catalog, "kieu_mau", "condition", "linh_vuc_noi_troi", is_model),
                 ]
 
+    # district-level criteria (320/QĐ-TTg) for the units with a milestone, 2022–2025
+    for y in range(2022, 2026):
+        catalog = province.catalogs.for_year(y).id
+        for district, failing in DISTRICT_CRITERIA.items():
+            set_code = "hoan_thanh" if district in ("557", "564") else "huyen_ntm"
+            n = 1 if set_code == "hoan_thanh" else 9
+            fail = failing.get(y, ())
+            rows += [(district, y, catalog, set_code, "criterion", str(i), str(i) not in fail) for i in range(1, n + 1)]
     results = pd.DataFrame(rows, columns=["unit", "year", "catalog", "tier_set", "level", "item", "met"])
     results["met"] = results["met"].astype("boolean")
     results["value"] = pd.Series(pd.NA, index=results.index, dtype="Float64")

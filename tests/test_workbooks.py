@@ -64,7 +64,8 @@ def test_export_of_any_year_imports_back_unchanged(sample_store, province, year)
     data = workbook_for_year(sample_store, province, year)
     res = run(sample_store, province, data)
     assert res.summary.new == res.summary.changed == 0
-    assert res.summary.unchanged == len(sample_store.current_results(years=[year]))
+    cur = sample_store.current_results(years=[year])
+    assert res.summary.unchanged == len(cur[cur["unit"].str.len() == 5])  # district-level criteria are not in the workbook
 
 
 def test_filled_template_imports_then_second_time_changes_nothing(store, province):

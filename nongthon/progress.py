@@ -1,0 +1,131 @@
+"""Where the province stands against its targets and milestones, year by year, from the assessed tiers.
+
+A district-level unit meets ``huyen_ntm`` in a year when 100 % of its xã are NTM, at least 10 % advanced and
+all its district criteria (320/QĐ-TTg, recorded for the district) are met; ``hoan_thanh`` when 100 % of its xã
+are NTM and its own conditions are recorded met. Each milestone and year is met / not met / not evaluated,
+with the reason in words ("2 xã chưa đạt: An Xuân, An Lĩnh"). A condition that no result decides is
+"not evaluated", never a silent pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .province import Province
+from .scoring import TIER_RANK, commune_scores
+from .targets import Milestone, Target, TargetSet
+
+MET, NOT_MET, NOT_EVALUATED = "dat", "khong_dat", "chua_danh_gia"
+
+
+def share_of(scores: pd.DataFrame, tier: str) -> int:
+    """xã at ``tier`` or above (cumulative, as officials count)."""
+    return int((scores["tier"].map(TIER_RANK) >= TIER_RANK[tier]).sum())
+
+
+def target_state(target: Target, scores: pd.DataFrame, denominator: int) -> dict:
+    """A target against one year's scores (of that year's eligible xã)."""
+    if target.kind == "min_criteria":
+        with_data = scores[scores["has_data"]]
+        below = int((with_data["ntm_met"] < target.min_criteria).sum())
+        missing = int((~scores["has_data"]).sum())
+        state = NOT_MET if below else (NOT_EVALUATED if missing else MET)
+        return {"ma": target.id, "mo_ta": target.mo_ta, "trang_thai": state, "so_xa_duoi": below, "xa_chua_co_so_lieu": missing}
+    count = share_of(scores, target.tier)
+    share = count / denominator if denominator else float("nan")
+    return {
+        "ma": target.id,
+        "mo_ta": target.mo_ta,
+        "hang": target.tier,
+        "so_xa": count,
+        "mau_so": denominator,
+        "ty_le": share,
+        "muc_tieu": target.share,
+        "nam_muc_tieu": target.year,
+        "trang_thai": MET if share >= target.share - 1e-12 else NOT_MET,
+    }
+
+
+def district_state(
+    province: Province, results: pd.DataFrame, scores: pd.DataFrame, district: str, year: int, district_set: str
+) -> tuple[str, str]:
+    """(state, reason) of a district-level unit in a year against a district set."""
+    reg = province.registry
+    cat = province.catalogs.for_year(year)
+    spec = cat.district_sets.get(district_set)
+    xa = scores[scores["unit"].map(reg.units["district_code"]) == district]
+    names = reg.units["name_short"]
+    reasons, unknown = [], []
+    no_data = xa[~xa["has_data"]]
+    not_ntm = xa[xa["has_data"] & (xa["tier"].map(TIER_RANK) < TIER_RANK["ntm"])]
+    if len(not_ntm):
+        reasons.append(f"{len(not_ntm)} xã chưa đạt chuẩn: {', '.join(names[u] for u in not_ntm['unit'])}")
+    if len(no_data):
+        unknown.append(f"{len(no_data)} xã chưa có số liệu: {', '.join(names[u] for u in no_data['unit'])}")
+    advanced_share = spec["advanced_share"] if spec else (0.10 if district_set == "huyen_ntm" else 0.0)
+    if advanced_share > 0:
+        need = math.ceil(advanced_share * len(xa) - 1e-9)
+        have = share_of(xa, "advanced") if "nang_cao" in cat.sets else None
+        if have is None:
+            unknown.append(f"bộ tiêu chí {cat.id} không có bộ nâng cao để đánh giá {advanced_share:.0%} số xã nâng cao")
+        elif have < need:
+            reasons.append(f"cần ít nhất {need} xã NTM nâng cao, mới có {have}")
+    if spec is None:
+        unknown.append(f"bộ tiêu chí {cat.id} không có tiêu chí cấp huyện ({district_set}) trong danh mục")
+    else:
+        crit = cat.district_criteria[cat.district_criteria["set"] == district_set]
+        rec = results[(results["unit"] == district) & (results["tier_set"] == district_set) & (results["year"] == year)]
+        recorded = dict(zip(rec["item"], rec["met"]))
+        failed = [f"{c}. {n}" for c, n in zip(crit["criterion"], crit["name_vi"]) if c in recorded and not bool(recorded[c])]
+        missing = [c for c in crit["criterion"] if c not in recorded]
+        if failed:
+            reasons.append(f"tiêu chí cấp huyện chưa đạt: {'; '.join(failed)}")
+        if missing:
+            unknown.append(f"tiêu chí cấp huyện chưa đánh giá: {len(missing)}/{len(crit)}")
+    if reasons:
+        return NOT_MET, "; ".join(reasons + unknown)
+    if unknown:
+        return NOT_EVALUATED, "; ".join(unknown)
+    return MET, "đạt mọi điều kiện"
+
+
+def milestone_states(province: Province, results: pd.DataFrame, milestone: Milestone, years: list[int]) -> list[dict]:
+    """One milestone for each year: met / not met / not evaluated, with the reason."""
+    out = []
+    for y in years:
+        if not province.catalogs.covers(y):
+            continue
+        scores = commune_scores(results[results["year"] == y], province, years=[y])
+        state, reason = district_state(province, results, scores, milestone.unit, y, milestone.district_set)
+        out.append({"nam": y, "trang_thai": state, "ly_do": reason})
+    return out
+
+
+def progress(results: pd.DataFrame, province: Province, year: int, target_sets: list[TargetSet]) -> dict:
+    """Actual shares and states in ``year`` against every target and milestone of the given target sets."""
+    province.catalogs.for_year(year)
+    yr = results[results["year"] == year]
+    scores = commune_scores(yr, province, years=[year])
+    official = province.registry.official_xa_count(year) or len(scores)
+    out = {
+        "nam": year,
+        "du_lieu_mau": bool(results["sample"].any()) if "sample" in results else False,
+        "mau_so": official,
+        "xa_co_so_lieu": int(scores["has_data"].sum()),
+        "xa_trong_danh_muc": len(scores),
+        "ty_le": {tier: share_of(scores, tier) / official for tier in ("ntm", "advanced", "model")},
+        "bo_muc_tieu": [],
+    }
+    for ts in target_sets:
+        entry = {"ma": ts.id, "ten": ts.name_vi, "muc_tieu": [target_state(t, scores, official) for t in ts.targets], "moc": []}
+        for m in ts.milestones:
+            years = [y for y in range(m.from_year or min(year, m.year), year + 1)] if m.kind == "giu_huyen_ntm" else [year]
+            states = milestone_states(province, results, m, years)
+            current = states[-1] if states else {"nam": year, "trang_thai": NOT_EVALUATED, "ly_do": "năm ngoài bộ tiêu chí"}
+            entry["moc"].append(
+                {"ma": m.id, "mo_ta": m.mo_ta, "don_vi": m.unit, "loai": m.kind, "nam_moc": m.year, **current, "theo_nam": states}
+            )
+        out["bo_muc_tieu"].append(entry)
+    return out
