@@ -13,6 +13,8 @@ from nongthon import entries
 from nongthon.accounts import User, authenticate
 from nongthon.errors import NongthonError, UnknownUnit
 from nongthon.layers import LayerCache, Payload, commune_detail, summary
+from nongthon.progress import progress_report
+from nongthon.projection import projection_report
 from nongthon.maps import map_html
 from nongthon.province import Province, load_province
 from nongthon.store import Store
@@ -111,6 +113,34 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: datetime | None = Query(None, description=AS_OF_DOC)
     ) -> Response:
         return send(request, cache.document("summary", summary, year_or_latest(year), as_of))
+
+    @app.get(
+        "/api/progress",
+        summary="Tiến độ so với mục tiêu và mốc (tỷ lệ thực tế, trạng thái từng mốc)",
+        response_class=Response,
+        dependencies=[Depends(reader)],
+    )
+    def progress_route(
+        request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: datetime | None = Query(None, description=AS_OF_DOC)
+    ) -> Response:
+        return send(request, cache.document("progress", progress_report, year_or_latest(year), as_of))
+
+    @app.get(
+        "/api/projections",
+        summary="Dự báo Monte Carlo đến năm đích, xác suất đạt từng mục tiêu và mốc",
+        response_class=Response,
+        dependencies=[Depends(reader)],
+    )
+    def projections_route(
+        request: Request,
+        horizon: int = Query(2025, description="Năm đích"),
+        runs: int = Query(1000, description="Số lần mô phỏng (1–10000)"),
+        start_year: int | None = Query(
+            None, description="Năm bắt đầu (mặc định: năm mới nhất có số liệu); tốc độ ước lượng từ số liệu đến năm này"
+        ),
+    ) -> Response:
+        """Cached per version of the data. ``muc_tieu``: [{ma, mo_ta, xac_suat}] for every target and milestone."""
+        return send(request, cache.document("projections", projection_report, horizon, runs, start_year))
 
     @app.get("/map", summary="Bản đồ cho lãnh đạo", response_class=Response, dependencies=[Depends(reader)])
     def map_page(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:

@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from nongthon.accounts import AccountError, NotAllowed, NotAuthenticated
-from nongthon.errors import CatalogError, ImportRejected, NongthonError, StoreError, UnknownUnit, UnknownYear
+from nongthon.errors import CatalogError, ImportRejected, InvalidParameter, NongthonError, StoreError, UnknownUnit, UnknownYear
 from nongthon.layers import UnknownCriterion, UnknownDetail
 from nongthon.store import StaleVersion
 
@@ -31,6 +31,7 @@ STATUS = [
     (UnknownYear, 404),
     (UnknownCriterion, 404),
     (UnknownDetail, 422),
+    (InvalidParameter, 422),
     (ImportRejected, 422),
     (CatalogError, 500),
     (StoreError, 503),

@@ -22,6 +22,10 @@ class UnknownYear(NongthonError, LookupError):
     """A year that no catalogue covers."""
 
 
+class InvalidParameter(NongthonError, ValueError):
+    """A parameter outside what is allowed (the message says what is)."""
+
+
 class StoreError(NongthonError):
     """The database cannot be used as asked (wrong schema version, unreadable file)."""
 

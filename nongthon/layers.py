@@ -218,6 +218,7 @@ def district_properties(store: Store, province: Province, year: int, as_of: date
     rep = standard_report(results, province, year, sample=sample).table.set_index("ma_don_vi")
     scores = commune_scores(results, province, years=[year])
     scores["district"] = scores["unit"].map(province.registry.units["district_code"])
+    milestones = milestone_states_by_unit(results, province, year, scores)
     props = []
     for code, d in province.registry.districts().iterrows():
         r = rep.loc[code]
@@ -236,10 +237,24 @@ def district_properties(store: Store, province: Province, year: int, as_of: date
                 "chua_dat": int((sc["tier"] == "none").sum()),
                 "chua_co_so_lieu": int((~sc["has_data"]).sum()),
                 "binh_quan_tieu_chi": None if pd.isna(r["binh_quan_tieu_chi"]) else float(r["binh_quan_tieu_chi"]),
-                "moc": None,  # the district's milestone state (targets issue)
+                "moc": milestones.get(code),  # the district's milestone(s) that year: [{ma, mo_ta, trang_thai, ly_do}]
             }
         )
     return props, sample
+
+
+def milestone_states_by_unit(results: pd.DataFrame, province: Province, year: int, scores: pd.DataFrame) -> dict[str, list[dict]]:
+    """The state in ``year`` of every milestone of the province's target set, by district-level unit."""
+    from .progress import district_state
+    from .targets import load_target_set
+
+    out: dict[str, list[dict]] = {}
+    for m in load_target_set().milestones:
+        if m.kind == "giu_huyen_ntm" and m.from_year and year < m.from_year:
+            continue
+        state, reason = district_state(province, results, scores, m.unit, year, m.district_set)
+        out.setdefault(m.unit, []).append({"ma": m.id, "mo_ta": m.mo_ta, "nam_moc": m.year, "trang_thai": state, "ly_do": reason})
+    return out
 
 
 def summary(store: Store, province: Province, year: int, as_of: datetime | None = None) -> dict:

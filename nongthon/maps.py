@@ -78,6 +78,10 @@ class NtmLayers(MacroElement):
   .ntm-panel { max-width: 330px; }
   .ntm-bar { position: relative; height: 12px; background: #eee; border-radius: 3px; margin: 2px 0 6px; }
   .ntm-bar span { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 3px; }
+  .ntm-moc { font-weight: 700; cursor: help; }
+  .ntm-moc.dat { color: #2166ac; } .ntm-moc.khong_dat { color: #b35806; } .ntm-moc.chua_danh_gia { color: #777; }
+  .ntm-forecast { color: #333; font-size: 12px; }
+  .ntm-band { height: 8px; }
   .ntm-bar b { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #b71c1c; }
   .ntm-panel table { border-collapse: collapse; width: 100%; }
   .ntm-panel td { padding: 1px 4px; border-bottom: 1px solid #eee; }
@@ -203,15 +207,24 @@ class NtmLayers(MacroElement):
       if (v === null) { s += "<div>" + m.nhan + ": <i>không đánh giá</i> (bộ tiêu chí năm " + state.year + " không có bộ này) — mục tiêu " + m.nam + ": " + pct(m.ty_le) + "</div>"; return; }
       s += "<div>" + m.nhan + ": <b>" + v + "/" + t.mau_so + " = " + pct(share) + "</b> — mục tiêu " + m.nam + ": " + pct(m.ty_le) + "</div>";
       s += '<div class="ntm-bar" title="' + m.mo_ta + '"><span style="width:' + Math.min(100, 100 * share) + "%;background:" + m.mau + '"></span><b style="left:' + (100 * m.ty_le) + '%"></b></div>';
+      var f = yearData().du_bao;
+      if (f && f[m.chi_so]) {
+        var b = f[m.chi_so], p = f.xac_suat[m.ma];
+        s += '<div class="ntm-forecast">Dự báo ' + f.nam + ": " + pct(b.trung_binh) + " (" + pct(b.p10) + "–" + pct(b.p90) + ")" +
+             (p === null || p === undefined ? "" : ", xác suất đạt " + Math.round(100 * p) + "%") + "</div>";
+        s += '<div class="ntm-bar ntm-band"><span style="left:' + (100 * b.p10) + "%;width:" + Math.max(0.5, 100 * (b.p90 - b.p10)) + "%;background:" + m.mau + ';opacity:.45"></span><b style="left:' + (100 * m.ty_le) + '%"></b></div>';
+      }
     });
-    s += "<table><tr><td><b>Huyện / thị xã / thành phố</b></td><td class=n>NTM</td><td class=n>NC</td><td class=n>KM</td><td class=n>BQ TC</td></tr>";
+    if (yearData().du_bao) s += "<div style='color:#555'>Dự báo: mô phỏng " + yearData().du_bao.so_lan + " lần từ số liệu đến năm " + state.year + " (khoảng 10–90%).</div>";
+    s += "<table><tr><td><b>Huyện / thị xã / thành phố</b></td><td class=n>NTM</td><td class=n>NC</td><td class=n>KM</td><td class=n>BQ TC</td><td>Mốc</td></tr>";
     D.districts.features.forEach(function (f) {
       var h = yearData().huyen[f.properties.ma];
       if (!h) return;
       s += "<tr><td>" + f.properties.ten + "</td><td class=n>" + h.dat_ntm + "/" + h.so_xa + "</td><td class=n>" + (h.nang_cao === null ? "—" : h.nang_cao) +
-           "</td><td class=n>" + (h.kieu_mau === null ? "—" : h.kieu_mau) + "</td><td class=n>" + (h.binh_quan_tieu_chi === null ? "—" : h.binh_quan_tieu_chi.toFixed(1).replace(".", ",")) + "</td></tr>";
+           "</td><td class=n>" + (h.kieu_mau === null ? "—" : h.kieu_mau) + "</td><td class=n>" + (h.binh_quan_tieu_chi === null ? "—" : h.binh_quan_tieu_chi.toFixed(1).replace(".", ",")) + "</td><td>" +
+           (h.moc || []).map(function (m) { return '<span class="ntm-moc ' + m.trang_thai + '" title="' + m.mo_ta + " — " + C.milestone_words[m.trang_thai] + ": " + m.ly_do + '">' + C.milestone_marks[m.trang_thai] + "</span>"; }).join(" ") + "</td></tr>";
     });
-    return s + "</table><div style='color:#555;margin-top:4px'>NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã.</div>";
+    return s + "</table><div style='color:#555;margin-top:4px'>NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. Mốc: ✓ đạt, ✗ chưa đạt, ? chưa đánh giá (di chuột để xem lý do).</div>";
   }
   var panel = L.control({ position: "bottomleft" });
   panel.onAdd = function () { this._div = L.DomUtil.create("div", "ntm-box ntm-panel"); this._div.id = "ntm-panel"; L.DomEvent.disableScrollPropagation(this._div); return this._div; };
@@ -262,6 +275,8 @@ class NtmLayers(MacroElement):
                 "status": STATUS_COLORS,
                 "status_words": STATUS_WORDS,
                 "not_eligible": NOT_ELIGIBLE_COLOR,
+                "milestone_words": {"dat": "đạt", "khong_dat": "chưa đạt", "chua_danh_gia": "chưa đánh giá"},
+                "milestone_marks": {"dat": "✓", "khong_dat": "✗", "chua_danh_gia": "?"},
                 "no_data": NO_DATA_COLOR,
             },
             ensure_ascii=False,
@@ -343,6 +358,35 @@ def map_data(store: Store, province: Province, year: int) -> dict:
             "tinh": province_row,
             "ten_tieu_chi": province.catalogs.for_year(y).criterion_names("ntm"),
         }
+    # the projection to each target year, from each year of the resolution's period with data before it
+    target_year = max((t.year for t in load_targets()), default=None)
+    if target_year is not None:
+        from .projection import fit_rates, observed_states, project
+        from .targets import load_target_set
+
+        results = store.current_results()
+        if not results.empty:
+            states = observed_states(results, province)
+            for y in [y for y in years if target_year - 4 <= y < target_year and y in states.years]:
+                proj = project(
+                    results,
+                    province,
+                    [load_target_set()],
+                    horizon=target_year,
+                    runs=300,
+                    start_year=y,
+                    states=states,
+                    rates=fit_rates(states, until=y),
+                )
+                last = proj["theo_nam"][-1]
+                by_year[str(y)]["du_bao"] = {
+                    "nam": target_year,
+                    "so_lan": proj["so_lan_mo_phong"],
+                    "dat_ntm": last["ntm"],
+                    "nang_cao": last["nang_cao"],
+                    "kieu_mau": last["kieu_mau"],
+                    "xac_suat": {m["ma"]: m["xac_suat"] for m in proj["muc_tieu"]},
+                }
     banners = []
     if sample:
         banners.append({"loai": "sample", "chu": SAMPLE_LABEL_VI})

@@ -129,3 +129,10 @@ def progress(results: pd.DataFrame, province: Province, year: int, target_sets: 
             )
         out["bo_muc_tieu"].append(entry)
     return out
+
+
+def progress_report(store, province: Province, year: int, as_of=None) -> dict:  # noqa: ANN001 - Store, datetime
+    """Progress of the store's results in ``year`` against every target set shipped (for the API)."""
+    from .targets import load_target_set, target_set_ids
+
+    return progress(store.current_results(as_of=as_of), province, year, [load_target_set(t) for t in target_set_ids()])

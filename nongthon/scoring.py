@@ -158,7 +158,7 @@ def _criterion_frame(results: pd.DataFrame, province: Province, years: list[int]
     # look up each distinct string once (a few dozen items, thousands of units), then spread by code
     item_codes, items = pd.factorize(rec["item"])
     rec_c = pd.to_numeric(pd.Series(items), errors="coerce").fillna(-1).astype("int64").to_numpy()[item_codes]
-    rec_s = pd.Categorical(rec["tier_set"], categories=SET_CODES).codes
+    rec_s = pd.Index(SET_CODES).get_indexer(rec["tier_set"])  # -1 for district-level sets
     unit_codes, rec_units = pd.factorize(rec["unit"])
     rec_u = unit_index.get_indexer(rec_units)[unit_codes]
     pos = rows_of(rec_u, rec["year"].to_numpy(), rec_s, rec_c)
