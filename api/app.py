@@ -13,9 +13,9 @@ from nongthon import entries
 from nongthon.accounts import User, authenticate
 from nongthon.errors import NongthonError, UnknownUnit
 from nongthon.layers import LayerCache, Payload, commune_detail, summary
+from nongthon.maps import map_html
 from nongthon.progress import progress_report
 from nongthon.projection import projection_report
-from nongthon.maps import map_html
 from nongthon.province import Province, load_province
 from nongthon.store import Store
 from nongthon.workbooks import workbook_for_year
