@@ -16,6 +16,8 @@ state is unknown at the start is drawn from the share of xã meeting it that yea
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -93,7 +95,8 @@ class Rates:
     def gain_matrix(self, set_code: str, districts: np.ndarray) -> np.ndarray:
         """[band, unit, criterion] gain probabilities with each unit's district factor."""
         f = np.array([self.district_factor.get(d, 1.0) for d in districts], dtype="float64")[None, :, None]
-        return np.clip(self.gain[set_code][:, None, :] * f, 0.0, 0.995)
+        cap = 1.0 - self.loss[set_code].max(axis=0)[None, None, :]
+        return np.minimum(np.clip(self.gain[set_code][:, None, :] * f, 0.0, 0.995), cap)
 
 
 def fit_rates(states: States, until: int | None = None, prior_strength: float = 10.0) -> Rates:
@@ -132,8 +135,13 @@ def fit_rates(states: States, until: int | None = None, prior_strength: float = 
         # a band or group without data borrows the criterion's pooled rate (prior centred on it)
         pooled_g = (g1.sum(axis=0) + PRIOR) / (g0.sum(axis=0) + 2 * PRIOR)
         pooled_l = (l1.sum(axis=0) + PRIOR) / (l0.sum(axis=0) + 2 * PRIOR)
-        gain[s] = (g1 + 2 * PRIOR * pooled_g) / (g0 + 2 * PRIOR)
-        loss[s] = (l1 + 2 * PRIOR * pooled_l) / (l0 + 2 * PRIOR)
+        # monotone in progress, so that more criteria never make a xã worse off (scenarios can only help):
+        # gains do not fall as a xã advances, and a xã at 19/19 loses no faster than one below
+        gain[s] = np.maximum.accumulate((g1 + 2 * PRIOR * pooled_g) / (g0 + 2 * PRIOR), axis=0)
+        lo = (l1 + 2 * PRIOR * pooled_l) / (l0 + 2 * PRIOR)
+        lo[1] = np.minimum(lo[1], lo[0])
+        loss[s] = lo
+        gain[s] = np.minimum(gain[s], 1.0 - lo.max(axis=0))  # g + l ≤ 1 keeps the coupled runs ordered
         total += int(g0.sum() + l0.sum())
         if s == "ntm":
             for a, b in pairs:
@@ -154,12 +162,13 @@ def fit_rates(states: States, until: int | None = None, prior_strength: float = 
         mg1 += float(((m_a == 0) & (m_b == 1) & both_adv).sum())
         ml0 += float(((m_a == 1) & (m_b >= 0) & both_adv).sum())
         ml1 += float(((m_a == 1) & (m_b == 0) & both_adv).sum())
+    model_loss = (ml1 + PRIOR) / (ml0 + 2 * PRIOR)
     return Rates(
         gain=gain,
         loss=loss,
         district_factor=factor,
-        model_gain=(mg1 + PRIOR) / (mg0 + 2 * PRIOR),
-        model_loss=(ml1 + PRIOR) / (ml0 + 2 * PRIOR),
+        model_gain=min((mg1 + PRIOR) / (mg0 + 2 * PRIOR), 1.0 - model_loss),
+        model_loss=model_loss,
         fitted_until=until,
         transitions=total,
     )
@@ -204,14 +213,14 @@ def simulate(
     chunk: int = 100,
     min_criteria: tuple[int, ...] = (15,),
     district_conditions: dict[str, float] | None = None,
+    workers: int | None = None,
 ) -> Simulation:
     """Monte Carlo of every xã from its observed state in ``start_year`` to ``horizon``."""
     si = states.years.index(start_year)
     years = list(range(start_year + 1, horizon + 1))
     n_units = len(states.units)
-    rng_init = np.random.default_rng([seed, 0])
     gains = {s: rates.gain_matrix(s, states.districts).astype("float32") for s in SETS}  # [band, unit, 19]
-    losses = {s: rates.loss[s].astype("float32") for s in SETS}  # [2, 19]
+    keeps = {s: (1.0 - rates.loss[s]).astype("float32") for s in SETS}  # [2, 19]: P(a met criterion is kept)
     unit_idx = np.arange(n_units)
     forced = np.zeros((n_units, 19), dtype=bool)
     force_from = 10**9
@@ -239,47 +248,58 @@ def simulate(
     conds = district_conditions or {}
     for d in dist_codes:
         out.district_ok[d] = np.zeros((runs, len(years)), dtype=bool)
-    not_ntm_runs = np.zeros(n_units)
-    for r0 in range(0, runs, chunk):
+    district_rows = {d: states.districts == d for d in dist_codes}
+
+    def run_chunk(r0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Runs r0 … r0+chunk: writes their rows of ``out`` and returns their per-xã sums."""
         rn = min(chunk, runs - r0)
-        rng = np.random.default_rng([seed, 1, r0])
+        rng = np.random.default_rng([seed, 1, r0])  # one stream per chunk: reproducible in any thread order
         st = {}
         for s in SETS:
             obs, share = start[s]
-            draw = rng_init.random((rn, n_units, 19)) < share[None, None, :]
+            draw = rng.random((rn, n_units, 19), dtype=np.float32) < share[None, None, :]
             st[s] = np.where(obs[None] >= 0, obs[None] == 1, draw)
         m_state = np.where(model_obs[None] >= 0, model_obs[None] == 1, False).repeat(rn, axis=0)
         for k, y in enumerate(years):
             for s in SETS:
                 u = rng.random((rn, n_units, 19), dtype=np.float32)
                 cur = st[s]
-                count = cur.sum(axis=2)
-                g = gains[s][band_of(count), unit_idx[None, :]]  # [run, unit, 19]
-                lo = losses[s][(count == 19).astype(np.intp)]
-                st[s] = np.where(cur, u >= lo, u < g)
+                count = cur.sum(axis=2, dtype=np.int8)
+                threshold = gains[s][band_of(count), unit_idx[None, :]]  # [run, unit, 19]
+                keep = np.where((count == 19)[:, :, None], keeps[s][1], keeps[s][0])
+                np.copyto(threshold, keep, where=cur)
+                # one uniform per cell: a met criterion is kept when u < 1 − l, one not met is gained when u < g;
+                # with g + l ≤ 1 a run with more criteria met stays ahead of one with fewer, draw for draw
+                st[s] = u < threshold
                 if s == "ntm" and y >= force_from:
                     st[s] |= forced[None]
             ntm_tier = st["ntm"].all(axis=2)
             adv_tier = ntm_tier & st["nang_cao"].all(axis=2)
             u = rng.random((rn, n_units), dtype=np.float32)
-            m_state = np.where(m_state, u >= rates.model_loss, u < rates.model_gain) & adv_tier
+            m_state = np.where(m_state, u < 1.0 - rates.model_loss, u < rates.model_gain) & adv_tier
             out.ntm[r0 : r0 + rn, k] = ntm_tier.sum(axis=1)
             out.advanced[r0 : r0 + rn, k] = adv_tier.sum(axis=1)
             out.model[r0 : r0 + rn, k] = m_state.sum(axis=1)
             met_count = st["ntm"].sum(axis=2)
             for m in min_criteria:
                 out.below[m][r0 : r0 + rn, k] = (met_count < m).sum(axis=1)
-            for d in dist_codes:
-                rows = states.districts == d
+            for d, rows in district_rows.items():
                 share_needed = conds.get(d, 0.0)
                 ok = ntm_tier[:, rows].all(axis=1)
                 if share_needed > 0:
                     ok &= adv_tier[:, rows].sum(axis=1) >= math.ceil(share_needed * rows.sum() - 1e-9)
                 out.district_ok[d][r0 : r0 + rn, k] = ok
-        out.p_ntm += ntm_tier.sum(axis=0)
         missing = ~ntm_tier
-        not_ntm_runs += missing.sum(axis=0)
-        out.blocking += (~st["ntm"] & missing[:, :, None]).sum(axis=0)
+        return ntm_tier.sum(axis=0), missing.sum(axis=0), (~st["ntm"] & missing[:, :, None]).sum(axis=0)
+
+    # numpy releases the GIL in these array operations: chunks run side by side on the machine's cores
+    with ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, 4))) as pool:
+        parts = list(pool.map(run_chunk, range(0, runs, chunk)))
+    not_ntm_runs = np.zeros(n_units)
+    for p_ntm, not_ntm, blocking in parts:
+        out.p_ntm += p_ntm
+        not_ntm_runs += not_ntm
+        out.blocking += blocking
     out.p_ntm /= runs
     out.blocking = out.blocking / np.maximum(not_ntm_runs, 1)[:, None]
     return out

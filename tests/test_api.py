@@ -131,3 +131,21 @@ def test_empty_database_serves_the_schematic_map(tmp_path):
         page = c.get("/map").text
         assert "Sơ đồ minh họa — chưa phải ranh giới chính thức" in page and "DỮ LIỆU MẪU" not in json.dumps(data)
     Store.open(tmp_path / "empty.db").close()
+
+
+def test_progress_and_projections(client):
+    p = client.get("/api/progress?year=2023").json()
+    assert p["mau_so"] == 83 and p["bo_muc_tieu"][0]["muc_tieu"][0]["so_xa"] == 63
+    r = client.get("/api/projections", params={"horizon": 2025, "runs": 200, "start_year": 2023})
+    assert r.status_code == 200
+    data = r.json()
+    ids = {m["ma"] for m in data["muc_tieu"]}
+    assert {"xa_ntm_2025", "xa_nang_cao_2025", "xa_kieu_mau_2025", "tuy_an_huyen_ntm_2023", "qg_khong_xa_duoi_15"} <= ids
+    assert all(set(m) >= {"ma", "mo_ta", "xac_suat"} for m in data["muc_tieu"])
+    assert [y["nam"] for y in data["theo_nam"]] == [2024, 2025] and len(data["xa"]) == 82
+    again = client.get(
+        "/api/projections", params={"horizon": 2025, "runs": 200, "start_year": 2023}, headers={"If-None-Match": r.headers["etag"]}
+    )
+    assert again.status_code == 304  # cached per version of the data
+    assert client.get("/api/projections?runs=0").status_code == 422
+    assert "phải từ" in client.get("/api/projections?horizon=2060").json()["loi"]

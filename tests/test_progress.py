@@ -1,0 +1,128 @@
+"""Targets and milestones: the data files, and the milestone logic for each district-level unit."""
+
+import pytest
+
+from nongthon.errors import CatalogError
+from nongthon.progress import district_state, progress
+from nongthon.scoring import commune_scores
+from nongthon.targets import load_target_set, target_set_ids
+from tests.conftest import results_frame
+
+
+def test_target_files():
+    assert target_set_ids() == ["phu-yen-2021-2025", "qd263-2025"]
+    py = load_target_set()
+    assert [(t.tier, t.share, t.year) for t in py.targets] == [("ntm", 0.8, 2025), ("advanced", 0.15, 2025), ("model", 0.05, 2025)]
+    assert {m.unit: m.kind for m in py.milestones} == {
+        "559": "huyen_ntm",
+        "557": "hoan_thanh",
+        "564": "hoan_thanh",
+        "562": "giu_huyen_ntm",
+        "563": "giu_huyen_ntm",
+    }
+    qg = load_target_set("qd263-2025")
+    assert [t.share for t in qg.targets if t.kind == "share"] == [0.8, 0.4, 0.1]
+    assert [t.min_criteria for t in qg.targets if t.kind == "min_criteria"] == [15]
+    with pytest.raises(CatalogError, match="không có bộ mục tiêu 'x'".replace("không", "Không")):
+        load_target_set("x")
+
+
+def xa_of(province, district):
+    xa = province.registry.xa()
+    return list(xa[xa["district_code"] == district].index)
+
+
+def build(province, district, year, *, ntm=None, advanced=(), district_set="huyen_ntm", district_met=None, n_district=9):
+    """Results of one district's xã: NTM unless listed in ``ntm`` as not, advanced for ``advanced``; its
+    district criteria met unless listed in ``district_met`` (None = not recorded)."""
+    rows = []
+    for code in xa_of(province, district):
+        ok = ntm is None or code not in ntm
+        rows += [dict(unit=code, year=year, item=str(i), met=ok or i < 19) for i in range(1, 20)]
+        if code in advanced:
+            rows += [dict(unit=code, year=year, tier_set="nang_cao", item=str(i), met=True) for i in range(1, 20)]
+    if district_met is not None:
+        rows += [
+            dict(unit=district, year=year, tier_set=district_set, item=str(i), met=str(i) not in district_met)
+            for i in range(1, n_district + 1)
+        ]
+    return results_frame(rows)
+
+
+def state(province, results, district, year, district_set="huyen_ntm"):
+    scores = commune_scores(results[results["year"] == year], province, years=[year])
+    return district_state(province, results, scores, district, year, district_set)
+
+
+def test_tuy_an_ntm_district(province):
+    xa = xa_of(province, "559")
+    assert len(xa) == 14
+    two = tuple(xa[:2])  # 10 % of 14 xã → at least 2 advanced
+    assert state(province, build(province, "559", 2023, advanced=two, district_met=()), "559", 2023) == ("dat", "đạt mọi điều kiện")
+    names = province.registry.units["name_short"]
+    st, why = state(province, build(province, "559", 2023, ntm=(xa[5], xa[7]), advanced=two, district_met=()), "559", 2023)
+    assert st == "khong_dat" and why == f"2 xã chưa đạt chuẩn: {names[xa[5]]}, {names[xa[7]]}"
+    st, why = state(province, build(province, "559", 2023, advanced=two[:1], district_met=()), "559", 2023)
+    assert st == "khong_dat" and "cần ít nhất 2 xã NTM nâng cao, mới có 1" in why
+    st, why = state(province, build(province, "559", 2023, advanced=two, district_met=("2",)), "559", 2023)
+    assert st == "khong_dat" and why == "tiêu chí cấp huyện chưa đạt: 2. Giao thông"
+    st, why = state(province, build(province, "559", 2023, advanced=two, district_met=None), "559", 2023)
+    assert st == "chua_danh_gia" and why == "tiêu chí cấp huyện chưa đánh giá: 9/9"
+    # a xã with no data: not evaluated (unless something already fails)
+    r = build(province, "559", 2023, advanced=two, district_met=())
+    r = r[r["unit"] != xa[3]]
+    st, why = state(province, r, "559", 2023)
+    assert st == "chua_danh_gia" and f"1 xã chưa có số liệu: {names[xa[3]]}" in why
+
+
+@pytest.mark.parametrize("town", ["557", "564"])
+def test_towns_complete_the_task(province, town):
+    ok = build(province, town, 2025, district_set="hoan_thanh", district_met=(), n_district=1)
+    assert state(province, ok, town, 2025, "hoan_thanh")[0] == "dat"
+    one = xa_of(province, town)[0]
+    st, why = state(
+        province,
+        build(province, town, 2025, ntm=(one,), district_set="hoan_thanh", district_met=(), n_district=1),
+        town,
+        2025,
+        "hoan_thanh",
+    )
+    assert st == "khong_dat" and "1 xã chưa đạt chuẩn" in why
+    st, _ = state(
+        province, build(province, town, 2025, district_set="hoan_thanh", district_met=("1",), n_district=1), town, 2025, "hoan_thanh"
+    )
+    assert st == "khong_dat"
+
+
+@pytest.mark.parametrize("district", ["562", "563"])
+def test_tay_hoa_and_phu_hoa_keep_the_standard(province, district):
+    xa = xa_of(province, district)
+    r = build(province, district, 2024, advanced=tuple(xa[:2]), district_met=())
+    assert state(province, r, district, 2024)[0] == "dat"
+    r = build(province, district, 2024, ntm=(xa[-1],), advanced=tuple(xa[:2]), district_met=())
+    assert state(province, r, district, 2024)[0] == "khong_dat"
+
+
+def test_years_of_the_2016_2020_set_cannot_evaluate_district_criteria(province):
+    st, why = state(province, build(province, "562", 2019), "562", 2019)
+    assert st == "chua_danh_gia" and "qd1980-2016 không có bộ nâng cao" in why and "không có tiêu chí cấp huyện" in why
+
+
+def test_progress_on_the_sample(sample_store, province):
+    out = progress(sample_store.current_results(), province, 2023, [load_target_set(), load_target_set("qd263-2025")])
+    assert out["mau_so"] == 83 and out["du_lieu_mau"]
+    py = out["bo_muc_tieu"][0]
+    ntm = py["muc_tieu"][0]
+    assert (ntm["so_xa"], ntm["mau_so"], ntm["trang_thai"]) == (63, 83, "khong_dat")
+    assert py["muc_tieu"][1]["so_xa"] == 16 and py["muc_tieu"][1]["trang_thai"] == "dat"
+    tuy_an = next(m for m in py["moc"] if m["ma"] == "tuy_an_huyen_ntm_2023")
+    assert (
+        tuy_an["trang_thai"] == "khong_dat"
+        and "xã chưa đạt chuẩn" in tuy_an["ly_do"]
+        and "tiêu chí cấp huyện chưa đạt: 2. Giao thông; 5." in tuy_an["ly_do"]
+    )
+    tay_hoa = next(m for m in py["moc"] if m["ma"] == "tay_hoa_giu_chuan")
+    assert [s["nam"] for s in tay_hoa["theo_nam"]] == [2022, 2023]
+    qg = out["bo_muc_tieu"][1]["muc_tieu"]
+    under15 = next(t for t in qg if t["ma"] == "qg_khong_xa_duoi_15")
+    assert under15["trang_thai"] == "khong_dat" and under15["so_xa_duoi"] > 0

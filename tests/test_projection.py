@@ -1,0 +1,122 @@
+"""Projections on cases whose answer is known, scenarios, the ranking and the backtest."""
+
+import numpy as np
+import pytest
+
+from nongthon.projection import Scenario, backtest, closest_to_ntm, fit_rates, observed_states, project, simulate
+from nongthon.sample import generate
+from nongthon.targets import load_target_set
+from tests.conftest import results_frame
+
+
+def everyone(province, years, met_upto):
+    rows = [dict(unit=u, year=y, item=str(i), met=i <= met_upto) for u in province.registry.xa().index for y in years for i in range(1, 20)]
+    return results_frame(rows)
+
+
+def probability(out, target_id):
+    return next(m["xac_suat"] for m in out["muc_tieu"] if m["ma"] == target_id)
+
+
+def test_every_xa_ntm_and_no_losses_meets_the_80_percent_target(province):
+    results = everyone(province, [2022, 2023], 19)
+    out = project(results, province, [load_target_set()], horizon=2025, runs=400, start_year=2023)
+    assert probability(out, "xa_ntm_2025") > 0.98
+    assert out["theo_nam"][-1]["ntm"]["p10"] > 0.9
+    assert all(c["xac_suat_ntm"] > 0.9 for c in out["xa"])
+
+
+def test_no_xa_gaining_anything_for_years_has_no_chance(province):
+    results = everyone(province, [2022, 2023, 2024], 10)
+    out = project(results, province, [load_target_set()], horizon=2025, runs=400, start_year=2024)
+    assert probability(out, "xa_ntm_2025") < 0.02
+    assert out["theo_nam"][-1]["ntm"]["p90"] == 0.0
+
+
+@pytest.fixture(scope="module")
+def sample_results(province):
+    r = generate(province).results
+    r["sample"] = True
+    return r
+
+
+def test_a_scenario_that_adds_criteria_never_lowers_any_probability(province, sample_results):
+    states = observed_states(sample_results, province)
+    rates = fit_rates(states, until=2023)
+    sets = [load_target_set(), load_target_set("qd263-2025")]
+    base = project(sample_results, province, sets, horizon=2025, runs=300, start_year=2023, states=states, rates=rates)
+    lagging = [c["ma"] for c in base["xa"] if c["xac_suat_ntm"] < 0.5][:6]
+    scen = Scenario(units=tuple(lagging), criteria=(17, 10), from_year=2024, name="6 xã hoàn thành tiêu chí 17 và 10")
+    alt = project(sample_results, province, sets, horizon=2025, runs=300, start_year=2023, states=states, rates=rates, scenario=scen)
+    for b, a in zip(base["muc_tieu"], alt["muc_tieu"]):
+        assert b["ma"] == a["ma"]
+        if b["xac_suat"] is not None:
+            assert a["xac_suat"] >= b["xac_suat"], b["ma"]
+    pb = {c["ma"]: c["xac_suat_ntm"] for c in base["xa"]}
+    pa = {c["ma"]: c["xac_suat_ntm"] for c in alt["xa"]}
+    assert all(pa[u] >= pb[u] for u in pb)
+    assert sum(pa[u] for u in lagging) > sum(pb[u] for u in lagging)
+    assert alt["theo_nam"][-1]["ntm"]["trung_binh"] >= base["theo_nam"][-1]["ntm"]["trung_binh"]
+
+
+def test_seeded_and_reproducible(province, sample_results):
+    states = observed_states(sample_results, province)
+    rates = fit_rates(states, until=2023)
+    a = simulate(states, rates, 2023, 2025, runs=200, seed=11)
+    b = simulate(states, rates, 2023, 2025, runs=200, seed=11)
+    c = simulate(states, rates, 2023, 2025, runs=200, seed=12)
+    assert np.array_equal(a.ntm, b.ntm) and not np.array_equal(a.ntm, c.ntm)
+
+
+def test_rates_come_from_the_same_catalogue_only_and_districts_shrink(province, sample_results):
+    states = observed_states(sample_results, province)
+    rates = fit_rates(states, until=2021)
+    # 2016-2021 transitions only: the 2021→2022 switch is not read as losses
+    assert rates.fitted_until == 2021 and rates.transitions > 0
+    assert rates.gain["ntm"].shape == (4, 19) and rates.loss["ntm"].shape == (2, 19)
+    assert (rates.gain["ntm"] > 0).all() and (rates.gain["ntm"] < 1).all()
+    f = rates.district_factor
+    assert f["562"] > 1 > f["561"]  # Tây Hòa moves faster than Sông Hinh, as its data shows
+    assert all(0.2 < v < 5 for v in f.values())
+
+
+def test_milestone_probabilities_say_when_they_are_upper_bounds(province, sample_results):
+    out = project(sample_results, province, [load_target_set()], horizon=2025, runs=200, start_year=2023)
+    by = {m["ma"]: m for m in out["muc_tieu"]}
+    assert set(by) == {
+        "xa_ntm_2025",
+        "xa_nang_cao_2025",
+        "xa_kieu_mau_2025",
+        "tuy_an_huyen_ntm_2023",
+        "song_cau_hoan_thanh_2025",
+        "dong_hoa_hoan_thanh_2025",
+        "tay_hoa_giu_chuan",
+        "phu_hoa_giu_chuan",
+    }
+    assert by["tuy_an_huyen_ntm_2023"]["xac_suat"] == 0.0 and "năm đã qua" in by["tuy_an_huyen_ntm_2023"]["ghi_chu"]
+    assert by["song_cau_hoan_thanh_2025"]["can_tren"] and "cận trên" in by["song_cau_hoan_thanh_2025"]["ghi_chu"]
+    assert by["tay_hoa_giu_chuan"]["can_tren"] is False
+    assert all(0.0 <= m["xac_suat"] <= 1.0 for m in out["muc_tieu"] if m["xac_suat"] is not None)
+
+
+def test_closest_to_ntm_ranking(province, sample_results):
+    top = closest_to_ntm(sample_results, province, 2023, limit=10)
+    assert list(top["so_tieu_chi_dat"]) == sorted(top["so_tieu_chi_dat"], reverse=True)
+    assert (top["so_tieu_chi_dat"] < 19).all()
+    first = top.iloc[0]
+    assert len(first["con_thieu"].split(", ")) >= 19 - first["so_tieu_chi_dat"] or ";" in first["con_thieu"]
+    assert "Môi trường" in " ".join(top["con_thieu"]) or "Thu nhập" in " ".join(top["con_thieu"]) or len(top)
+
+
+def test_backtest_output(province, sample_results):
+    bt = backtest(sample_results, province, fit_until=2022, steps=1, runs=300)
+    assert bt["du_bao_nam"] == 2023 and bt["ghi_chu"] is None
+    assert sum(b["so_xa"] for b in bt["hieu_chinh"]) == 82
+    for b in bt["hieu_chinh"]:
+        assert b["tu"] <= b["du_bao_tb"] <= b["den"] and 0 <= b["thuc_te"] <= 1
+    assert 0 <= bt["brier"] < bt["brier_tham_chieu"]  # better than always forecasting the overall rate
+    assert set(bt["ty_le_ntm"]) == {"du_bao", "thuc_te", "trong_khoang_10_90"}
+    across = backtest(sample_results, province, fit_until=2020, steps=2, runs=200)
+    assert "đổi bộ tiêu chí" in across["ghi_chu"]
+    with pytest.raises(ValueError):
+        backtest(sample_results, province, fit_until=2025, steps=1)
