@@ -278,3 +278,17 @@ def load_sample(store: Store, province: Province, seed: int = SEED) -> Sample:
     store.write_results(sample.results, source=source, author="nongthon demo", kind="sample", sample=True, note=SAMPLE_LABEL_VI)
     store.add_recognitions(sample.recognitions, source=source, author="nongthon demo", sample=True)
     return sample
+
+
+def open_or_create_sample(path: str, province: Province | None = None) -> Store:
+    """The store at ``path``; when the file does not exist yet, a new one with the sample (labelled as such).
+    For notebooks and demos: a path to a real database is opened as it is."""
+    from pathlib import Path
+
+    from .province import load_province
+
+    exists = "://" in str(path) or Path(path).exists()
+    store = Store.open(path)
+    if not exists:
+        load_sample(store, province or load_province())
+    return store
