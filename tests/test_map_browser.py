@@ -87,6 +87,9 @@ def test_served_map_draws_communes_legend_tooltip_and_panel(server, browser):
     assert "DỮ LIỆU MẪU" in page.locator("#ntm-banner").inner_text()
     panel = page.locator("#ntm-panel").inner_text()
     assert "/83" in panel and "mục tiêu 2025: 80,0%" in panel and "Huyện Tây Hòa" in panel
+    assert "Dự báo 2025:" in panel and "xác suất đạt" in panel  # the projected share with its band, next to the target
+    marks = page.locator(".ntm-moc").evaluate_all("els => els.map(e => e.getAttribute('title'))")
+    assert any("Huyện Tuy An đạt chuẩn huyện nông thôn mới năm 2023 — chưa đạt" in m for m in marks)
     # hover a commune: its tooltip names it and gives the tier and criteria met
     box = page.locator(".leaflet-overlay-pane path").nth(50).bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
