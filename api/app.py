@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from nongthon import entries
 from nongthon.accounts import User, authenticate
-from nongthon.errors import NongthonError, UnknownUnit
+from nongthon.errors import NongthonError
 from nongthon.layers import LayerCache, Payload, commune_detail, summary
 from nongthon.maps import map_html
 from nongthon.progress import progress_report
@@ -72,7 +72,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     def year_or_latest(year: int | None) -> int:
         if year is not None:
             return year
-        years = [y for y in province.catalogs.years() if y in set(store.current_results()["year"])]
+        stored = set(store.years_with_data())
+        years = [y for y in province.catalogs.years() if y in stored]
         return max(years) if years else max(province.catalogs.years())
 
     @app.get("/", include_in_schema=False)
@@ -101,11 +102,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
 
     @app.get("/api/communes/{code}", summary="Chi tiết một xã qua các năm", response_class=Response, dependencies=[Depends(reader)])
     def commune(request: Request, code: str, as_of: datetime | None = Query(None, description=AS_OF_DOC)) -> Response:
-        units = province.registry.units
-        if code not in units.index or units.at[code, "level"] != "commune":
-            raise UnknownUnit(
-                f"Không có xã/phường/thị trấn mã {code!r} trong danh mục {province.registry.province_name}; mã gồm 5 chữ số, ví dụ 22303."
-            )
+        entries.commune_unit(province, code)  # 404 with the allowed form for an unknown code
         return send(request, cache.document("commune", commune_detail, code, as_of))
 
     @app.get("/api/summary", summary="Báo cáo tổng hợp theo huyện và toàn tỉnh", response_class=Response, dependencies=[Depends(reader)])

@@ -41,7 +41,8 @@ def parse_etag(value: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _commune(province: Province, code: str) -> pd.Series:
+def commune_unit(province: Province, code: str) -> pd.Series:
+    """The registry row of a commune-level unit; UnknownUnit (saying what a code looks like) otherwise."""
     units = province.registry.units
     if code not in units.index or units.at[code, "level"] != "commune":
         raise UnknownUnit(
@@ -52,7 +53,7 @@ def _commune(province: Province, code: str) -> pd.Series:
 
 def current_assessments(store: Store, province: Province, code: str, year: int) -> dict:
     """The current results of one commune-year, in the interchange vocabulary, with its ETag."""
-    _commune(province, code)
+    commune_unit(province, code)
     province.catalogs.for_year(year)
     cur = store.current_results(years=[year], units=[code])
     items = [
@@ -82,7 +83,7 @@ def record_results(
     note: str | None = None,
 ) -> Recorded:
     """Write one commune-year's results if ``expected_version`` is still current (else StaleVersion)."""
-    _commune(province, code)
+    commune_unit(province, code)
     user.check_write(province.registry, code)
     province.catalogs.for_year(year)
     if not items:
@@ -118,7 +119,7 @@ def record_results(
 def record_recognition(store: Store, province: Province, user: User, payload: dict) -> int:
     """An official decision: recognise (cong_nhan) or revoke (thu_hoi) a tier of a xã."""
     code = str(payload.get("ma", ""))
-    unit = _commune(province, code)
+    unit = commune_unit(province, code)
     if unit["unit_type"] != "xa":
         raise NongthonError(f"{unit['name']} không phải xã; chỉ xã được công nhận nông thôn mới")
     user.check_write(province.registry, code)
@@ -155,7 +156,7 @@ def _word(met: object, value: object) -> str | float | None:
 
 def history(store: Store, province: Province, code: str) -> dict:
     """Who changed what, when, from what to what, the source and the note — newest first."""
-    unit = _commune(province, code)
+    unit = commune_unit(province, code)
     ch = store.changes(code)
     rec = store.recognitions()
     rec = rec[rec["unit"] == code]

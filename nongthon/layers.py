@@ -337,6 +337,7 @@ class LayerCache:
         self._lock = threading.RLock()
         self._geometry: dict[tuple, tuple[dict[str, str], dict[str, str], BoundaryLayer]] = {}
         self._responses: dict[tuple, tuple[tuple, Payload]] = {}
+        self._props: dict[tuple, tuple[list[dict], bool]] = {}
         self.builds = 0  # responses built (for tests and benchmarks)
         self.geometry_builds = 0
 
@@ -405,10 +406,8 @@ class LayerCache:
     def _properties(self, key: tuple, builder, *args):  # noqa: ANN001, ANN202
         """Properties are shared by every detail of a layer: built once per results version."""
         with self._lock:
-            props_cache = self.__dict__.setdefault("_props", {})
-            if key not in props_cache:
-                stale = [k for k in props_cache if k[:-2] == key[:-2]]
-                for k in stale:
-                    del props_cache[k]
-                props_cache[key] = builder(self.store, self.province, *args)
-            return props_cache[key]
+            if key not in self._props:
+                for stale in [k for k in self._props if k[:-2] == key[:-2]]:  # older data versions of this layer
+                    del self._props[stale]
+                self._props[key] = builder(self.store, self.province, *args)
+            return self._props[key]

@@ -279,6 +279,11 @@ class Store:
         query = query.where(results.c.id.in_(latest.scalar_subquery()))
         return self._frame(query)
 
+    def years_with_data(self) -> list[int]:
+        """The reporting years that have at least one stored result."""
+        with self.engine.connect() as conn:
+            return sorted(int(y) for (y,) in conn.execute(sa.select(results.c.year).distinct()))
+
     def history(self, unit: str | None = None, year: int | None = None) -> pd.DataFrame:
         """Every stored row, oldest first: the audit trail."""
         query = sa.select(results, batches.c.sample).join(batches, batches.c.id == results.c.batch_id)
