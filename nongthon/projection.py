@@ -260,6 +260,7 @@ def simulate(
             draw = rng.random((rn, n_units, 19), dtype=np.float32) < share[None, None, :]
             st[s] = np.where(obs[None] >= 0, obs[None] == 1, draw)
         m_state = np.where(model_obs[None] >= 0, model_obs[None] == 1, False).repeat(rn, axis=0)
+        ntm_tier = st["ntm"].all(axis=2)  # the start year's state (the answer when the horizon is the start year)
         for k, y in enumerate(years):
             for s in SETS:
                 u = rng.random((rn, n_units, 19), dtype=np.float32)

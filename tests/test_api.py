@@ -147,5 +147,7 @@ def test_progress_and_projections(client):
         "/api/projections", params={"horizon": 2025, "runs": 200, "start_year": 2023}, headers={"If-None-Match": r.headers["etag"]}
     )
     assert again.status_code == 304  # cached per version of the data
+    default = client.get("/api/projections?runs=50").json()  # from the last year with data (2025) to 2025
+    assert default["nam_bat_dau"] == 2025 and default["theo_nam"] == []
     assert client.get("/api/projections?runs=0").status_code == 422
     assert "phải từ" in client.get("/api/projections?horizon=2060").json()["loi"]

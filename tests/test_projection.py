@@ -120,3 +120,12 @@ def test_backtest_output(province, sample_results):
     assert "đổi bộ tiêu chí" in across["ghi_chu"]
     with pytest.raises(ValueError):
         backtest(sample_results, province, fit_until=2025, steps=1)
+
+
+def test_horizon_equal_to_the_last_year_reports_what_was_observed_and_beyond_projects(province, sample_results):
+    out = project(sample_results, province, [load_target_set()], horizon=2025, runs=50)
+    assert out["theo_nam"] == [] and out["nam_bat_dau"] == 2025
+    ntm = next(m for m in out["muc_tieu"] if m["ma"] == "xa_ntm_2025")
+    assert ntm["xac_suat"] == 1.0 and "theo số liệu đã lưu" in ntm["ghi_chu"]  # 70/82 = 85 % ≥ 80 % in the sample
+    beyond = project(sample_results, province, [load_target_set()], horizon=2027, runs=50)
+    assert [y["nam"] for y in beyond["theo_nam"]] == [2026, 2027]
