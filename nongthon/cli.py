@@ -102,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
     u = usub.add_parser("revoke", parents=[common], help="thu hồi mã truy cập của một tài khoản")
     u.add_argument("name")
 
+    p = sub.add_parser("project", parents=[common], help="dự báo đến năm đích: xác suất đạt từng mục tiêu và mốc")
+    p.add_argument("--horizon", type=int, default=2025, help="năm đích (mặc định 2025)")
+    p.add_argument("--from", dest="start", type=int, default=None, help="năm bắt đầu (mặc định: năm mới nhất có số liệu)")
+    p.add_argument("--runs", type=int, default=1000, help="số lần mô phỏng")
+    p.add_argument("--seed", type=int, default=2025)
+
     p = sub.add_parser("report", parents=[common], help="báo cáo tổng hợp theo huyện và toàn tỉnh")
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--csv", action="store_true", help="in CSV (ma_don_vi, ten_don_vi, so_xa, …)")
@@ -329,6 +335,35 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pct(x: float, digits: int = 1) -> str:
+    """A share as Vietnamese write it: 79,9%."""
+    return f"{100 * x:.{digits}f}".replace(".", ",") + "%"
+
+
+def cmd_project(args: argparse.Namespace) -> int:
+    from .projection import projection_report
+
+    store = _open(args.db)
+    out = projection_report(store, load_province(), horizon=args.horizon, runs=args.runs, start_year=args.start, seed=args.seed)
+    if out["du_lieu_mau"]:
+        print(f"*** {SAMPLE_LABEL_VI} ***")
+    print(
+        f"Dự báo từ số liệu năm {out['nam_bat_dau']} đến {out['nam_dich']} ({out['so_lan_mo_phong']} lần mô phỏng, hạt giống {out['hat_giong']}):"
+    )
+    for y in out["theo_nam"]:
+        parts = [
+            f"{name} {_pct(y[k]['trung_binh'])} ({_pct(y[k]['p10'])}–{_pct(y[k]['p90'])})"
+            for k, name in (("ntm", "NTM"), ("nang_cao", "nâng cao"), ("kieu_mau", "kiểu mẫu"))
+        ]
+        print(f"  {y['nam']}: " + "; ".join(parts))
+    print("Xác suất đạt:")
+    for m in out["muc_tieu"]:
+        p = "—" if m["xac_suat"] is None else _pct(m["xac_suat"], 0)
+        note = f"  ({m['ghi_chu']})" if m.get("ghi_chu") else ""
+        print(f"  {p:>5}  {m['mo_ta']}{note}")
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "import": cmd_import,
@@ -339,6 +374,7 @@ COMMANDS = {
     "boundaries": cmd_boundaries,
     "users": cmd_users,
     "template": cmd_template,
+    "project": cmd_project,
 }
 
 

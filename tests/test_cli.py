@@ -76,3 +76,11 @@ def test_import_export_round_trip(tmp_path, demo_db):
     assert r.returncode == 0 and "mới" in r.stdout
     r2 = cli("import", str(out), "--db", str(db))
     assert "mới 0, thay đổi 0" in r2.stdout
+
+
+def test_project_prints_probabilities(demo_db):
+    r = cli("project", "--db", str(demo_db), "--from", "2023", "--runs", "200")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("*** DỮ LIỆU MẪU") and "2025: NTM" in r.stdout and "80% số xã đạt chuẩn nông thôn mới" in r.stdout
+    bad = cli("project", "--db", str(demo_db), "--runs", "0")
+    assert bad.returncode == 1 and "runs=0 phải từ 1 đến 10000" in bad.stderr
