@@ -164,7 +164,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             rows, source, dry_run, s = len(res.diff), res.source, res.dry_run, res.summary
         else:
             res = import_csv(store, province, args.file, author=author, note=args.note, dry_run=args.dry_run)
-            changed = store.last_diff[store.last_diff["outcome"] != "unchanged"]
+            changed = res.summary.diff[res.summary.diff["outcome"] != "unchanged"]
             rows, source, dry_run, s = res.rows, res.source, res.dry_run, res.summary
             if res.encoding != "utf-8":
                 print(f"(tệp mã hóa {res.encoding}, đã chuyển sang UTF-8)")

@@ -232,7 +232,7 @@ def import_file(
     summary = store.write_results(
         rows, source=f"{filename} (sha256 {digest})", author=user.name, kind="import", note=note, dry_run=dry_run, guard=within_district
     )
-    diff = store.last_diff
+    diff = summary.diff
     names = province.registry.units["name"]
     return {
         "tep": filename,

@@ -6,7 +6,7 @@ and "as of" a past time gives what was known then. The schema is versioned and m
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from .errors import StoreError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
 LEVELS = ("criterion", "indicator", "condition")
 TIERS = ("ntm", "advanced", "model")
@@ -125,6 +125,21 @@ users = sa.Table(
 )
 
 
+changes = sa.Table(
+    "changes",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),  # results / recognitions / boundaries
+    sa.Column("counter", sa.Integer, nullable=False),  # +1 in every committed write transaction of that kind
+)
+CHANGE_KINDS = ("results", "recognitions", "boundaries")
+
+
+def _count_change(conn: Connection, kind: str) -> None:
+    """Raise the counter of a kind of data inside the writing transaction. Unlike max(id) — handed out at
+    insert, not at commit — it changes exactly when the write becomes visible (PostgreSQL included)."""
+    conn.execute(changes.update().where(changes.c.kind == kind).values(counter=changes.c.counter + 1))
+
+
 def _migrate_to_1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[batches, results, recognitions])
 
@@ -141,12 +156,23 @@ def _migrate_to_3(conn: Connection) -> None:
         conn.execute(sa.insert(unit_versions), [{"unit": u, "year": y, "version": 1} for u, y in existing])
 
 
+def _migrate_to_4(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[changes])
+    start = {
+        "results": conn.execute(sa.select(sa.func.count()).select_from(results)).scalar() or 0,
+        "recognitions": conn.execute(sa.select(sa.func.count()).select_from(recognitions)).scalar() or 0,
+        "boundaries": conn.execute(sa.select(sa.func.count()).select_from(boundary_layers)).scalar() or 0,
+    }
+    conn.execute(sa.insert(changes), [{"kind": k, "counter": int(start[k])} for k in CHANGE_KINDS])
+
+
 #: version -> (description, function). A new schema version appends an entry that alters the tables
 #: in place (never drop-and-recreate), and bumps SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     1: ("results, recognitions and batches (append-only)", _migrate_to_1),
     2: ("boundary layers imported from official files", _migrate_to_2),
     3: ("accounts, and a version per commune-year for safe concurrent edits", _migrate_to_3),
+    4: ("a change counter per kind of data, for caches", _migrate_to_4),
 }
 
 
@@ -201,12 +227,14 @@ def _sqlite_begin(conn: Connection) -> None:
 
 @dataclass(frozen=True)
 class WriteSummary:
-    """What one write did: rows new (no earlier value), changed, and unchanged (skipped)."""
+    """What one write did: rows new (no earlier value), changed, and unchanged (skipped); ``diff`` has one row
+    per incoming result with its ``outcome`` (new / changed / unchanged) and the value it replaces."""
 
     batch_id: int | None
     new: int
     changed: int
     unchanged: int
+    diff: pd.DataFrame | None = field(default=None, compare=False, repr=False)
 
     @property
     def written(self) -> int:
@@ -261,6 +289,11 @@ class Store:
         for version in range(current + 1, SCHEMA_VERSION + 1):
             description, step = MIGRATIONS[version]
             with self.writing() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql("LOCK TABLE schema_info IN EXCLUSIVE MODE")
+                done = conn.execute(sa.select(sa.func.max(schema_info.c.version))).scalar() or 0
+                if done >= version:  # another process migrated meanwhile
+                    continue
                 step(conn)
                 conn.execute(sa.insert(schema_info).values(version=version, applied_at=utcnow(), description=description))
         return SCHEMA_VERSION
@@ -331,7 +364,7 @@ class Store:
         nothing the second time. Every commune-year with a changed row gets its version raised; with
         ``expected_versions`` ({(unit, year): version}) the write is refused whole (StaleVersion) when one of
         them is no longer current. ``guard`` sees the rows that would be written (inside the transaction)
-        and may raise to refuse the whole write. The per-row outcome of the last call is in ``last_diff``."""
+        and may raise to refuse the whole write. The per-row outcome is in the summary's ``diff``."""
         incoming = rows.copy()
         if "note" not in incoming:
             incoming["note"] = note
@@ -358,7 +391,8 @@ class Store:
 
     def _write(self, incoming, source, author, kind, sample, dry_run, expected, guard) -> WriteSummary:  # noqa: ANN001
         self._ensure_version_rows(list(expected))
-        with self.writing() as conn:
+        # a dry run only reads: it must not queue behind (or hold up) real writers
+        with self.engine.begin() if dry_run else self.writing() as conn:
             for (unit, year), version in expected.items():
                 current = self._versions(conn, [(unit, year)], lock=True).get((unit, year), 0)
                 if current != version:
@@ -370,14 +404,14 @@ class Store:
             same_val = (merged["value"] == merged["value_old"]).fillna(False) | (merged["value"].isna() & merged["value_old"].isna())
             unchanged = ~is_new & same_met & same_val
             merged["outcome"] = np.where(is_new, "new", np.where(unchanged, "unchanged", "changed"))
-            self.last_diff = merged.drop(columns="_merge")
+            diff = merged.drop(columns="_merge")
             to_write = merged[~unchanged]
             if guard is not None:
                 guard(to_write)
             summary_new, summary_changed = int(is_new.sum()), int((~is_new & ~unchanged).sum())
             if dry_run or to_write.empty:
                 conn.rollback()
-                return WriteSummary(None, summary_new, summary_changed, int(unchanged.sum()))
+                return WriteSummary(None, summary_new, summary_changed, int(unchanged.sum()), diff)
             now = utcnow()
             batch_id = conn.execute(
                 sa.insert(batches).values(
@@ -404,7 +438,8 @@ class Store:
             ]
             conn.execute(sa.insert(results), records)
             self._bump_versions(conn, sorted({(r["unit"], r["year"]) for r in records}))
-        return WriteSummary(batch_id, summary_new, summary_changed, int(unchanged.sum()))
+            _count_change(conn, "results")
+        return WriteSummary(batch_id, summary_new, summary_changed, int(unchanged.sum()), diff)
 
     def _versions(self, conn: Connection, keys: list[tuple[str, int]], lock: bool = False) -> dict[tuple[str, int], int]:
         """Versions of commune-years; ``lock`` holds their rows until the transaction ends (PostgreSQL's
@@ -521,6 +556,7 @@ class Store:
                     for r in rows.itertuples(index=False)
                 ],
             )
+            _count_change(conn, "recognitions")
         return int(batch_id)
 
     def recognitions(self, as_of: datetime | str | None = None) -> pd.DataFrame:
@@ -540,16 +576,10 @@ class Store:
         return bool(cur["sample"].any())
 
     def data_version(self) -> tuple[int, int, int]:
-        """(results, recognitions, boundaries): each part changes when that kind of data is written."""
+        """(results, recognitions, boundaries): each part changes when a write of that kind of data commits."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    sa.select(sa.func.max(results.c.id)).scalar_subquery(),
-                    sa.select(sa.func.max(recognitions.c.id)).scalar_subquery(),
-                    sa.select(sa.func.max(boundary_layers.c.id)).scalar_subquery(),
-                )
-            ).one()
-        return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+            got = dict(conn.execute(sa.select(changes.c.kind, changes.c.counter)).all())
+        return tuple(int(got.get(k, 0)) for k in CHANGE_KINDS)
 
     # -- boundaries -----------------------------------------------------------------------------------
     def add_boundary_layer(self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str) -> int:
@@ -559,6 +589,7 @@ class Store:
                 sa.insert(boundary_layers).values(source=source, crs=crs, author=author, entered_at=utcnow(), report=report)
             ).inserted_primary_key[0]
             conn.execute(sa.insert(boundary_features), [{"layer_id": layer_id, "unit": u, "geometry": g} for u, g in features.items()])
+            _count_change(conn, "boundaries")
         return int(layer_id)
 
     def current_boundary_layer(self) -> tuple[dict, dict[str, bytes]] | None:

@@ -352,5 +352,5 @@ def import_workbook(
     year, rows, warnings = read_workbook(data, source, province)
     digest = hashlib.sha256(data).hexdigest()[:12]
     summary = store.write_results(rows, source=f"{source} (sha256 {digest})", author=author, kind="import", note=note, dry_run=dry_run)
-    diff = store.last_diff[["unit", "year", "tier_set", "level", "item", "outcome", "met", "value", "met_old", "value_old"]].copy()
+    diff = summary.diff[["unit", "year", "tier_set", "level", "item", "outcome", "met", "value", "met_old", "value_old"]].copy()
     return WorkbookImport(source, year, summary, diff, warnings, dry_run)

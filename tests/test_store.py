@@ -18,7 +18,7 @@ def write(store, met, item="17", year=2023, value=None):
 
 
 def test_new_database_is_at_current_schema_version(store):
-    assert store.schema_version() == SCHEMA_VERSION == 3
+    assert store.schema_version() == SCHEMA_VERSION == 4
 
 
 def test_reopening_does_not_rerun_migrations(tmp_path):
@@ -182,3 +182,15 @@ def test_changes_give_the_value_replaced(store):
     first = ch[ch["item"] == "17"].iloc[0]
     assert (bool(first["met"]), bool(first["met_before"])) == (False, True)
     assert pd.isna(ch[ch["item"] == "15.3"].iloc[0]["value_before"])
+
+
+def test_data_version_counts_commits_not_ids(store):
+    """The cache key moves when a write commits, whatever ids it took (PostgreSQL hands ids out at insert)."""
+    v0 = store.data_version()
+    write(store, True)
+    v1 = store.data_version()
+    assert v1[0] == v0[0] + 1 and v1[1:] == v0[1:]
+    store.add_recognition(A, "ntm", "1/QĐ", date(2023, 12, 1), source="s", author="t")
+    assert store.data_version()[1] == v1[1] + 1
+    write(store, True)  # unchanged: nothing committed, nothing moves
+    assert store.data_version()[0] == v1[0]
