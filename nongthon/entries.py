@@ -5,7 +5,7 @@ so that the API and any other front end apply the same rules."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -205,12 +205,14 @@ def import_file(
     """An uploaded workbook (.xlsx) or interchange CSV: validated whole, then written in one transaction
     (or, with ``dry_run``, only compared). An editor limited to a district may touch only its xã."""
     from .imports import decode, parse_csv
-    from .workbooks import read_workbook
+    from .workbooks import only_edits, read_workbook
 
     user.check_write(province.registry)
     warnings: list[str] = []
+    untouched = 0
     if is_workbook(data, filename):
-        year, rows, warnings = read_workbook(data, filename, province)
+        year, rows, warnings, read_at = read_workbook(data, filename, province)
+        rows, untouched = only_edits(store, rows, read_at, filename)  # cells left as downloaded are not written back
     else:
         text, _ = decode(data, filename)
         rows, _ = parse_csv(text, filename, province)
@@ -232,6 +234,7 @@ def import_file(
     summary = store.write_results(
         rows, source=f"{filename} (sha256 {digest})", author=user.name, kind="import", note=note, dry_run=dry_run, guard=within_district
     )
+    summary = replace(summary, unchanged=summary.unchanged + untouched)
     diff = summary.diff
     names = province.registry.units["name"]
     return {

@@ -244,7 +244,10 @@ def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: lis
     if errors:
         errors.sort(key=lambda e: (e.sheet or "", e.row, HEADER.index(e.column) if e.column in HEADER else -1))
         raise ImportRejected(source, errors)
-    rows = rows[valid][["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"]]
+    keep = ["unit", "year", "catalog", "tier_set", "level", "item", "met", "value", "row"] + [c for c in ("sheet",) if c in rows]
+    rows = rows[valid][keep]
+    if "col_ket_qua" in df:
+        rows["where"] = df.loc[rows.index, "col_ket_qua"]
     rows["year"] = rows["year"].astype("int64")
     return rows.reset_index(drop=True)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -32,7 +32,7 @@ from .errors import ImportRejected, RowError
 from .imports import MAX_BYTES, validate_rows
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
-from .store import Store, WriteSummary
+from .store import Store, WriteSummary, utcnow
 from .text import fold, nfc
 
 META = "_nongthon"
@@ -96,6 +96,7 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     cat = province.catalogs.for_year(year)
     reg = province.registry
     xa = reg.xa()
+    read_at = utcnow()
     values = _current_values(store, year)
     sample = store.is_sample()
     wb = Workbook()
@@ -176,7 +177,7 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     meta = wb.create_sheet(META)
     meta.append(["nam", year])
     meta.append(["bo_tieu_chi", cat.id])
-    meta.append(["tao_luc", datetime.now().isoformat(timespec="seconds")])
+    meta.append(["tai_luc_utc", read_at.isoformat()])  # the results above are as of this moment
     meta.sheet_state = "hidden"
     buf = io.BytesIO()
     wb.save(buf)
@@ -211,8 +212,9 @@ def _result_text(value: object) -> str:
         return text
 
 
-def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd.DataFrame, list[str]]:
-    """(year, validated long rows, warnings) of a filled workbook; ImportRejected lists every problem."""
+def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd.DataFrame, list[str], datetime | None]:
+    """(year, validated long rows, warnings, the moment its values were read from the store) of a filled
+    workbook; ImportRejected lists every problem."""
     if len(data) > MAX_BYTES:
         raise ImportRejected(source, [RowError(0, "(tệp)", f"{len(data)} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
     try:
@@ -303,7 +305,10 @@ def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd
                         RowError(n, label, str(c.value), "công thức không được nhận; hãy dán giá trị (Paste Special → Values)", sheet)
                     )
                     continue
-                text = _result_text(c.value)  # validate_rows names anything it cannot take, with what is allowed
+                value = c.value
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and "%" in (c.number_format or ""):
+                    value = value * 100  # Excel keeps 85 % as 0.85 in a percent-formatted cell
+                text = _result_text(value)  # validate_rows names anything it cannot take, with what is allowed
                 records.append(
                     {
                         "ma_xa": unit,
@@ -342,15 +347,73 @@ def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd
     rows = validate_rows(df, source, province, errors) if not df.empty else None
     if rows is None:
         raise ImportRejected(source, errors)
-    return year, rows, warnings
+    read_at = meta.get("tai_luc_utc")
+    try:
+        read_at = datetime.fromisoformat(read_at) if isinstance(read_at, str) else None
+    except ValueError:
+        read_at = None
+    return year, rows, warnings, read_at
+
+
+def _same(met_a, value_a, met_b, value_b) -> bool:  # noqa: ANN001 - scalars that may be <NA>
+    def norm(m, v):  # noqa: ANN001, ANN202
+        return (None if pd.isna(m) else bool(m), None if pd.isna(v) else round(float(v), 9))
+
+    return norm(met_a, value_a) == norm(met_b, value_b)
+
+
+def only_edits(store: Store, rows: pd.DataFrame, read_at: datetime | None, source: str) -> tuple[pd.DataFrame, int]:
+    """The rows the officer changed in a workbook read from the store at ``read_at``, and how many were left as
+    they were. A cell left alone is not written back, so a stale workbook never undoes a later edit; a cell
+    the officer changed that someone else also changed since ``read_at`` is a conflict, and the whole file is
+    refused naming it. Without ``read_at`` (a workbook not made by this system) every row counts."""
+    if read_at is None or rows.empty:
+        return rows, 0
+    key = ["unit", "year", "tier_set", "level", "item"]
+    years = sorted(set(rows["year"]))
+    then = store.current_results(as_of=read_at, years=years).set_index(key)[["met", "value"]]
+    now = store.current_results(years=years).set_index(key)[["met", "value", "author", "entered_at"]]
+    edits, conflicts, untouched = [], [], 0
+    for r in rows.itertuples(index=False):
+        k = (r.unit, r.year, r.tier_set, r.level, r.item)
+        base = then.loc[k] if k in then.index else None
+        if base is not None and _same(r.met, r.value, base["met"], base["value"]):
+            untouched += 1
+            continue
+        cur = now.loc[k] if k in now.index else None
+        moved = (cur is not None) and (base is None or not _same(cur["met"], cur["value"], base["met"], base["value"]))
+        if moved and not _same(r.met, r.value, cur["met"], cur["value"]):
+            conflicts.append(
+                RowError(
+                    int(r.row),
+                    getattr(r, "where", "ket_qua"),
+                    _show(r.met, r.value),
+                    f"ô này đã được {cur['author']} sửa thành {_show(cur['met'], cur['value'])} lúc {cur['entered_at']:%d/%m/%Y %H:%M} (UTC), "
+                    "sau khi sổ được tải; hãy tải sổ mới rồi nhập lại",
+                    getattr(r, "sheet", None),
+                )
+            )
+            continue
+        edits.append(r._asdict())
+    if conflicts:
+        raise ImportRejected(source, conflicts)
+    return pd.DataFrame(edits, columns=rows.columns).astype(rows.dtypes.to_dict()), untouched
+
+
+def _show(met, value) -> str:  # noqa: ANN001
+    if not pd.isna(met):
+        return MET_WORD if bool(met) else NOT_MET_WORD
+    return "" if pd.isna(value) else f"{float(value):g}"
 
 
 def import_workbook(
     store: Store, province: Province, data: bytes, *, source: str, author: str, note: str | None = None, dry_run: bool = False
 ) -> WorkbookImport:
     """Validate a whole workbook and write it in one transaction — or, with ``dry_run``, only say what would change."""
-    year, rows, warnings = read_workbook(data, source, province)
+    year, rows, warnings, read_at = read_workbook(data, source, province)
+    rows, untouched = only_edits(store, rows, read_at, source)
     digest = hashlib.sha256(data).hexdigest()[:12]
     summary = store.write_results(rows, source=f"{source} (sha256 {digest})", author=author, kind="import", note=note, dry_run=dry_run)
+    summary = replace(summary, unchanged=summary.unchanged + untouched)
     diff = summary.diff[["unit", "year", "tier_set", "level", "item", "outcome", "met", "value", "met_old", "value_old"]].copy()
     return WorkbookImport(source, year, summary, diff, warnings, dry_run)

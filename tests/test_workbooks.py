@@ -182,3 +182,42 @@ def test_all_errors_at_once(store, province):
     ws["E5"] = "=1"
     errors = rejected(store, province, save(wb))
     assert [(e.row, e.column) for e in errors] == [(2, "D (1)"), (5, "E (2)")]
+
+
+def test_a_stale_workbook_does_not_undo_a_later_edit(sample_store, province):
+    from tests.conftest import results_frame
+
+    wb = book(sample_store, province, 2024)  # downloaded now
+    ws = wb[NTM]
+    code = ws["A5"].value
+    before = bool(sample_store.current_results(years=[2024], units=[code]).query("tier_set == 'ntm' and item == '17'")["met"].iloc[0])
+    # someone else changes criterion 17 of that xã after the download
+    sample_store.write_results(results_frame([dict(unit=code, year=2024, item="17", met=not before)]), source="PUT", author="Cán bộ khác")
+    # the officer changes another cell and uploads the (otherwise untouched) workbook
+    ws["D5"] = "Chưa đạt" if ws["D5"].value == "Đạt" else "Đạt"
+    res = run(sample_store, province, save(wb))
+    assert (res.summary.new, res.summary.changed) == (0, 1)
+    now = sample_store.current_results(years=[2024], units=[code]).query("tier_set == 'ntm'").set_index("item")["met"]
+    assert bool(now["17"]) == (not before)  # the later edit stands
+    # a value typed where someone else wrote a different one since the download is a conflict: nothing is written
+    sample_store.write_results(
+        results_frame([dict(unit=code, year=2024, level="indicator", item="15.3", value=20.0)]), source="PUT", author="Cán bộ khác"
+    )
+    ind = wb[INDICATORS]
+    ind.cell(5, col_of(ind, "15.3."), 25)
+    n = len(sample_store.history())
+    with pytest.raises(ImportRejected) as exc:
+        run(sample_store, province, save(wb))
+    e = exc.value.errors[0]
+    assert (e.sheet, e.row) == (INDICATORS, 5) and "đã được Cán bộ khác sửa thành 20" in e.message and "tải sổ mới" in e.message
+    assert len(sample_store.history()) == n
+
+
+def test_percent_formatted_cells_are_percentages(store, province):
+    wb = book(store, province)
+    ind = wb[INDICATORS]
+    cell = ind.cell(2, col_of(ind, "15.3."))
+    cell.value = 0.215
+    cell.number_format = "0.0%"
+    run(store, province, save(wb))
+    assert store.current_results()["value"].iloc[0] == pytest.approx(21.5)
