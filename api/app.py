@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy.exc as sa_exc
 from fastapi import Body, Depends, FastAPI, File, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -20,7 +21,7 @@ from nongthon.province import Province, load_province
 from nongthon.store import Store
 from nongthon.workbooks import workbook_for_year
 
-from .errors import PayloadTooLarge, PreconditionRequired, nongthon_error, validation_error
+from .errors import PayloadTooLarge, PreconditionRequired, database_busy, nongthon_error, validation_error
 from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
@@ -59,6 +60,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     app.state.store, app.state.province, app.state.cache = store, province, cache
     app.add_exception_handler(NongthonError, nongthon_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(sa_exc.OperationalError, database_busy)
 
     def reader(request: Request) -> User | None:
         """Reads are open unless the setting requires at least a viewer token."""
@@ -222,18 +224,31 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             workbook_for_year(store, province, year), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
 
+    @app.middleware("http")
+    async def uploads_checked_first(request: Request, call_next):  # noqa: ANN001, ANN202
+        """An upload is refused before its body is read: too large (413) or without a valid token (401)."""
+        if request.method == "POST" and request.url.path == "/api/imports":
+            length = int(request.headers.get("content-length") or 0)
+            if length > settings.max_upload_bytes:
+                return await nongthon_error(
+                    request, PayloadTooLarge(f"Tệp quá lớn ({length:,} byte); tối đa {settings.max_upload_bytes // (1024 * 1024)} MB")
+                )
+            try:
+                authenticate(store, bearer(request))
+            except NongthonError as exc:
+                return await nongthon_error(request, exc)
+        return await call_next(request)
+
     @app.post("/api/imports", summary="Nhập sổ Excel (hoặc CSV); dry_run=true chỉ kiểm tra và tóm tắt")
-    async def post_import(
-        request: Request,
+    def post_import(
         tep: UploadFile = File(..., description="Sổ .xlsx theo mẫu, hoặc CSV ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua"),
         dry_run: bool = Query(False),
         ghi_chu: str | None = Query(None),
         user: User = Depends(writer),
     ) -> JSONResponse:
-        length = int(request.headers.get("content-length") or 0)
-        if length > settings.max_upload_bytes:
-            raise PayloadTooLarge(f"Tệp quá lớn ({length:,} byte); tối đa {settings.max_upload_bytes // (1024 * 1024)} MB")
-        data = await tep.read(settings.max_upload_bytes + 1)
+        """A plain (not async) route: parsing and writing block, so they run in the worker threads, not on the
+        event loop that serves everyone else."""
+        data = tep.file.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise PayloadTooLarge(f"Tệp quá lớn; tối đa {settings.max_upload_bytes // (1024 * 1024)} MB")
         result = entries.import_file(store, province, user, data, tep.filename or "tep-tai-len", dry_run=dry_run, note=ghi_chu)

@@ -80,3 +80,12 @@ async def validation_error(_request: Request, exc: RequestValidationError) -> JS
         problems.append(f"tham số {where}={value!r}: {expected}")
         details.append({"tham_so": where, "gia_tri": None if value is None else str(value), "yeu_cau": expected})
     return JSONResponse({"loi": "; ".join(problems), "chi_tiet": details}, status_code=422)
+
+
+async def database_busy(_request: Request, exc: Exception) -> JSONResponse:
+    """The database could not be reached or stayed locked (another long write): 503, try again."""
+    return JSONResponse(
+        {"loi": "Cơ sở dữ liệu đang bận hoặc không truy cập được; vui lòng thử lại sau ít phút.", "chi_tiet": str(exc).splitlines()[0]},
+        status_code=503,
+        headers={"Retry-After": "30"},
+    )

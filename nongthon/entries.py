@@ -88,6 +88,14 @@ def record_results(
     province.catalogs.for_year(year)
     if not items:
         raise ImportRejected("yêu cầu", [RowError(0, "ket_qua", "[]", "cần ít nhất một kết quả {bo_tieu_chi, tieu_chi, ket_qua}")])
+    shape = [
+        RowError(i + 1, f"ket_qua[{i}]", str(it), "mỗi kết quả là một đối tượng {bo_tieu_chi, tieu_chi, ket_qua}")
+        for i, it in enumerate(items)
+        if not isinstance(it, dict)
+    ]
+    if shape:
+        raise ImportRejected("yêu cầu", shape)
+    note = _note(note)
     df = pd.DataFrame(
         [
             {
@@ -136,10 +144,19 @@ def record_recognition(store: Store, province: Province, user: User, payload: di
         day = date.fromisoformat(str(payload.get("ngay")))
     except ValueError:
         raise NongthonError(f"ngay={payload.get('ngay')!r} không hợp lệ; dùng dạng NĂM-THÁNG-NGÀY, ví dụ 2024-12-20") from None
-    note = payload.get("ghi_chu")
+    note = _note(payload.get("ghi_chu"))
     return store.add_recognition(
         code, tier, number, day, action=action, source=f"quyết định {number}", author=user.name, note=nfc(note) if note else None
     )
+
+
+def _note(x: object) -> str | None:
+    """A note from a request: text or nothing."""
+    if x is None or x == "":
+        return None
+    if not isinstance(x, str):
+        raise NongthonError(f"ghi_chu={x!r} phải là một chuỗi văn bản")
+    return nfc(x)
 
 
 def _text(x: object) -> str | None:

@@ -37,6 +37,7 @@ import gzip
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -331,12 +332,14 @@ class LayerCache:
     of the data it depends on changed: geometry on a boundary import, properties on a write of results or
     recognitions. Writes from another process (the CLI while the server runs) are seen at the next request."""
 
+    max_entries = 256
+
     def __init__(self, store: Store, province: Province):
         self.store = store
         self.province = province
         self._lock = threading.RLock()
         self._geometry: dict[tuple, tuple[dict[str, str], dict[str, str], BoundaryLayer]] = {}
-        self._responses: dict[tuple, tuple[tuple, Payload]] = {}
+        self._responses: OrderedDict[tuple, tuple[tuple, Payload]] = OrderedDict()  # least recently used first
         self._props: dict[tuple, tuple[list[dict], bool]] = {}
         self.builds = 0  # responses built (for tests and benchmarks)
         self.geometry_builds = 0
@@ -357,9 +360,13 @@ class LayerCache:
         with self._lock:
             hit = self._responses.get(key)
             if hit is not None and hit[0] == depends:
+                self._responses.move_to_end(key)
                 return hit[1]
             payload = build()
             self._responses[key] = (depends, payload)
+            self._responses.move_to_end(key)
+            while len(self._responses) > self.max_entries:  # any as_of, runs, horizon … makes a key: keep it bounded
+                self._responses.popitem(last=False)
             self.builds += 1
             return payload
 

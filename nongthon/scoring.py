@@ -281,20 +281,26 @@ def commune_scores(
 
 
 def recognised_tiers(recognitions: pd.DataFrame, year: int, units: list[str] | None = None) -> pd.DataFrame:
-    """The recognised (officially decided) tier of each unit at the end of ``year``: the highest tier
-    whose latest decision dated on or before 31 December is a recognition, not a revocation.
-    Columns: unit, recognised_tier, decision_number, decision_date."""
+    """The recognised (officially decided) tier of each unit at the end of ``year``: decisions dated on or before
+    31 December, in date order; a recognition makes a tier active, a revocation ends that tier and every tier
+    above it (a xã that is no longer NTM cannot stay advanced). Columns: unit, recognised_tier,
+    decision_number, decision_date (of the decision that made the highest active tier)."""
     cols = ["unit", "recognised_tier", "decision_number", "decision_date"]
     if recognitions.empty:
         return pd.DataFrame(columns=cols)
     r = recognitions[pd.to_datetime(recognitions["decision_date"]) <= pd.Timestamp(date(year, 12, 31))]
     if units is not None:
         r = r[r["unit"].isin(units)]
-    if r.empty:
-        return pd.DataFrame(columns=cols)
-    r = r.sort_values(["decision_date", "id"])
-    last = r.groupby(["unit", "tier"], as_index=False).tail(1)
-    active = last[last["action"] == "recognise"].copy()
-    active["rank"] = active["tier"].map(TIER_RANK)
-    best = active.sort_values(["unit", "rank"]).groupby("unit", as_index=False).tail(1)
-    return best.rename(columns={"tier": "recognised_tier"})[cols].reset_index(drop=True)
+    rows = []
+    for unit, g in r.sort_values(["decision_date", "id"]).groupby("unit", sort=True):
+        active: dict[str, tuple[str, object]] = {}
+        for d in g.itertuples(index=False):
+            if d.action == "recognise":
+                active[d.tier] = (d.decision_number, d.decision_date)
+            else:
+                for t in [t for t in active if TIER_RANK[t] >= TIER_RANK[d.tier]]:
+                    del active[t]
+        if active:
+            best = max(active, key=TIER_RANK.get)
+            rows.append({"unit": unit, "recognised_tier": best, "decision_number": active[best][0], "decision_date": active[best][1]})
+    return pd.DataFrame(rows, columns=cols)

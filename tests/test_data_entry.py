@@ -227,3 +227,31 @@ def test_uploads_that_are_refused_change_nothing(office, mapped_store):
     assert r.status_code == 200 and r.json()["chi_tiet"][0]["moi"] == "khong_dat"
     assert len(mapped_store.history()) == before
     assert office.get("/docs").status_code == 200  # and the server is still up
+
+
+def test_malformed_bodies_are_400_not_500(office, province):
+    code = xa_in(province, SON_HOA)[0]
+    url = f"/api/communes/{code}/assessments/2024"
+    etag = office.get(url).headers["etag"]
+    h = {"If-Match": etag, **office.login("admin")}
+    r = office.put(url, json={"ket_qua": ["17"]}, headers=h)
+    assert r.status_code == 422 and "mỗi kết quả là một đối tượng" in r.json()["cac_loi"][0]["thong_bao"]
+    r = office.put(url, json={"ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "1", "ket_qua": "dat"}], "ghi_chu": 5}, headers=h)
+    assert r.status_code == 400 and "phải là một chuỗi" in r.json()["loi"]
+    r = office.post(
+        "/api/recognitions",
+        json={"ma": code, "hang": "ntm", "so_quyet_dinh": "1", "ngay": "2024-01-01", "ghi_chu": 7},
+        headers=office.login("admin"),
+    )
+    assert r.status_code == 400
+
+
+def test_uploads_are_refused_before_the_body_is_read(office):
+    r = office.post(
+        "/api/imports",
+        content=b"x" * 100,
+        headers={"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(50 * 1024 * 1024)},
+    )
+    assert r.status_code == 413
+    r = office.post("/api/imports", files={"tep": ("a.csv", b"ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n", "text/csv")})
+    assert r.status_code == 401

@@ -191,3 +191,17 @@ def test_recognised_tier_with_revocation(province):
     r24 = recognised_tiers(rec, 2024).set_index("unit")
     assert r24.loc[A, "recognised_tier"] == "ntm"
     assert recognised_tiers(rec, 2018).empty
+
+
+def test_revoking_ntm_ends_the_higher_tiers_too(province):
+    rec = pd.DataFrame(
+        [
+            dict(id=1, unit=A, tier="ntm", action="recognise", decision_number="1", decision_date=date(2019, 12, 1)),
+            dict(id=2, unit=A, tier="advanced", action="recognise", decision_number="2", decision_date=date(2022, 6, 1)),
+            dict(id=3, unit=A, tier="ntm", action="revoke", decision_number="3", decision_date=date(2024, 3, 1)),
+            dict(id=4, unit=A, tier="ntm", action="recognise", decision_number="4", decision_date=date(2025, 3, 1)),
+        ]
+    )
+    assert recognised_tiers(rec, 2023).set_index("unit").loc[A, "recognised_tier"] == "advanced"
+    assert recognised_tiers(rec, 2024).empty
+    assert recognised_tiers(rec, 2025).set_index("unit").loc[A, "recognised_tier"] == "ntm"
