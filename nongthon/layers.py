@@ -341,20 +341,31 @@ class LayerCache:
         self._geometry: dict[tuple, tuple[dict[str, str], dict[str, str], BoundaryLayer]] = {}
         self._responses: OrderedDict[tuple, tuple[tuple, Payload]] = OrderedDict()  # least recently used first
         self._props: dict[tuple, tuple[list[dict], bool]] = {}
+        self._building: dict[tuple, threading.Lock] = {}
         self.builds = 0  # responses built (for tests and benchmarks)
         self.geometry_builds = 0
+
+    def _build_lock(self, key: tuple) -> threading.Lock:
+        """One lock per thing being built: two requests for the same response build it once, while requests
+        for anything else — cached or not — go on. The shared lock guards only the dictionaries."""
+        with self._lock:
+            return self._building.setdefault(key, threading.Lock())
 
     def geometry(self, boundary_version: int, detail: str) -> tuple[dict[str, str], dict[str, str], BoundaryLayer]:
         """GeoJSON strings of the communes and districts at a detail, for a boundary version."""
         key = (boundary_version, detail)
-        with self._lock:
-            if key not in self._geometry:
-                layer = current_layer(self.store, self.province.registry)
-                communes, districts = simplified_geometries(layer, detail, self.province.registry.units["district_code"])
+        with self._build_lock(("geometry", *key)):
+            with self._lock:
+                if key in self._geometry:
+                    return self._geometry[key]
+            layer = current_layer(self.store, self.province.registry)
+            communes, districts = simplified_geometries(layer, detail, self.province.registry.units["district_code"])
+            built = (_geojson_strings(communes), _geojson_strings(districts), layer)
+            with self._lock:
                 self._geometry = {k: v for k, v in self._geometry.items() if k[0] == boundary_version}
-                self._geometry[key] = (_geojson_strings(communes), _geojson_strings(districts), layer)
+                self._geometry[key] = built
                 self.geometry_builds += 1
-            return self._geometry[key]
+            return built
 
     def _cached(self, key: tuple, depends: tuple, build) -> Payload:  # noqa: ANN001 - callable
         with self._lock:
@@ -362,12 +373,19 @@ class LayerCache:
             if hit is not None and hit[0] == depends:
                 self._responses.move_to_end(key)
                 return hit[1]
+        with self._build_lock(("response", *key)):
+            with self._lock:  # built by another request while this one waited?
+                hit = self._responses.get(key)
+                if hit is not None and hit[0] == depends:
+                    return hit[1]
             payload = build()
-            self._responses[key] = (depends, payload)
-            self._responses.move_to_end(key)
-            while len(self._responses) > self.max_entries:  # any as_of, runs, horizon … makes a key: keep it bounded
-                self._responses.popitem(last=False)
-            self.builds += 1
+            with self._lock:
+                self._responses[key] = (depends, payload)
+                self._responses.move_to_end(key)
+                while len(self._responses) > self.max_entries:  # any as_of, runs, horizon … makes a key: keep it bounded
+                    old, _ = self._responses.popitem(last=False)
+                    self._building.pop(("response", *old), None)
+                self.builds += 1
             return payload
 
     @staticmethod
@@ -412,9 +430,13 @@ class LayerCache:
 
     def _properties(self, key: tuple, builder, *args):  # noqa: ANN001, ANN202
         """Properties are shared by every detail of a layer: built once per results version."""
-        with self._lock:
-            if key not in self._props:
+        with self._build_lock(("properties", *key[:-2])):
+            with self._lock:
+                if key in self._props:
+                    return self._props[key]
+            built = builder(self.store, self.province, *args)
+            with self._lock:
                 for stale in [k for k in self._props if k[:-2] == key[:-2]]:  # older data versions of this layer
                     del self._props[stale]
-                self._props[key] = builder(self.store, self.province, *args)
-            return self._props[key]
+                self._props[key] = built
+            return built

@@ -126,3 +126,28 @@ def test_districts_layer_counts(mapped_store, province):
     assert total == scores["tier"].isin(["ntm", "advanced", "model"]).sum()
     assert sum(p["chua_dat"] + p["dat_ntm"] + p["chua_co_so_lieu"] for p in props.values()) == 82
     assert pd.Series([p["nang_cao"] for p in props.values()]).sum() == 16
+
+
+def test_a_slow_build_does_not_hold_up_cached_responses(mapped_store, province):
+    """While one response is being built, a cached one is still served (the build holds only its own lock)."""
+    import threading
+
+    cache = LayerCache(mapped_store, province)
+    cache.communes(2023)  # cached
+    started, release, served = threading.Event(), threading.Event(), threading.Event()
+
+    def slow(store, province_):
+        started.set()
+        release.wait(30)  # stays "in progress" until the test has its answer
+        return {"ok": True}
+
+    builder = threading.Thread(target=lambda: cache.document("slow", slow))
+    builder.start()
+    started.wait(30)
+    reader = threading.Thread(target=lambda: (cache.communes(2023), served.set()))
+    reader.start()
+    reader.join(20)
+    in_progress = not release.is_set() and builder.is_alive()
+    release.set()
+    builder.join(30)
+    assert served.is_set() and in_progress, "the cached response waited for another response's build"
