@@ -75,7 +75,9 @@ class NtmLayers(MacroElement):
   .ntm-banner { background: #b71c1c; color: #fff; font-weight: 600; text-align: center; }
   .ntm-banner.schematic { background: #5d4037; }
   .ntm-title { font-size: 16px; font-weight: 700; }
-  .ntm-panel { max-width: 330px; }
+  .ntm-panel { max-width: 330px; max-height: calc(100vh - 235px); overflow-y: auto; }  /* clear of the zoom and year controls */
+  .ntm-panel .ntm-toggle { float: right; cursor: pointer; border: 1px solid #999; border-radius: 3px; padding: 0 5px; margin-left: 6px; background: #f4f4f4; }
+  .ntm-panel.collapsed .ntm-body { display: none; }
   .ntm-bar { position: relative; height: 12px; background: #eee; border-radius: 3px; margin: 2px 0 6px; }
   .ntm-bar span { position: absolute; left: 0; top: 0; bottom: 0; border-radius: 3px; }
   .ntm-moc { font-weight: 700; cursor: help; }
@@ -199,8 +201,8 @@ class NtmLayers(MacroElement):
   function pct(x) { return (100 * x).toFixed(1).replace(".", ",") + "%"; }
   function panelHtml() {
     var t = yearData().tinh;
-    var s = '<div class="ntm-title">' + D.ten_tinh + " — năm " + state.year + "</div>";
-    if (!t) return s + "Chưa có số liệu.";
+    var s = '<div class="ntm-title"><span class="ntm-toggle" title="Thu gọn / mở rộng">' + (panelOpen ? "−" : "+") + "</span>" + D.ten_tinh + " — năm " + state.year + '</div><div class="ntm-body">';
+    if (!t) return s + "Chưa có số liệu.</div>";
     s += "<div>Xã có số liệu: " + t.xa_co_so_lieu + "/" + t.xa_danh_muc + " xã trong danh mục; mẫu số: " + t.mau_so + " xã" + (t.mau_so_chinh_thuc ? " (chính thức)" : "") + "</div>";
     D.muc_tieu.forEach(function (m) {
       var v = t[m.chi_so], share = v / t.mau_so;
@@ -224,10 +226,24 @@ class NtmLayers(MacroElement):
            "</td><td class=n>" + (h.kieu_mau === null ? "—" : h.kieu_mau) + "</td><td class=n>" + (h.binh_quan_tieu_chi === null ? "—" : h.binh_quan_tieu_chi.toFixed(1).replace(".", ",")) + "</td><td>" +
            (h.moc || []).map(function (m) { return '<span class="ntm-moc ' + m.trang_thai + '" title="' + m.mo_ta + " — " + C.milestone_words[m.trang_thai] + ": " + m.ly_do + '">' + C.milestone_marks[m.trang_thai] + "</span>"; }).join(" ") + "</td></tr>";
     });
-    return s + "</table><div style='color:#555;margin-top:4px'>NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. Mốc: ✓ đạt, ✗ chưa đạt, ? chưa đánh giá (di chuột để xem lý do).</div>";
+    return s + "</table></div><div class='ntm-body' style='color:#555;margin-top:4px'>NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. Mốc: ✓ đạt, ✗ chưa đạt, ? chưa đánh giá (di chuột để xem lý do).</div>";
   }
+  var panelOpen = window.innerHeight >= 700;  // on a small screen the panel starts folded
   var panel = L.control({ position: "bottomleft" });
-  panel.onAdd = function () { this._div = L.DomUtil.create("div", "ntm-box ntm-panel"); this._div.id = "ntm-panel"; L.DomEvent.disableScrollPropagation(this._div); return this._div; };
+  panel.onAdd = function () {
+    var div = L.DomUtil.create("div", "ntm-box ntm-panel" + (panelOpen ? "" : " collapsed"));
+    div.id = "ntm-panel";
+    L.DomEvent.disableScrollPropagation(div);
+    L.DomEvent.disableClickPropagation(div);
+    div.addEventListener("click", function (e) {
+      if (!e.target.classList.contains("ntm-toggle")) return;
+      panelOpen = !panelOpen;
+      div.classList.toggle("collapsed", !panelOpen);
+      e.target.textContent = panelOpen ? "−" : "+";
+    });
+    this._div = div;
+    return div;
+  };
   panel.addTo(map);
 
   var picker = L.control({ position: "topleft" });

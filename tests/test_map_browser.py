@@ -114,6 +114,9 @@ def test_criterion_layer_and_year_switch(server, browser):
     assert "Năm 2018" in page.locator("#ntm-legend").inner_text()
     assert "năm 2018" in page.locator("#ntm-panel").inner_text()
     page.screenshot(path=str(ARTIFACTS / "map-2018-tc17.png"))
+    page.locator("#ntm-panel .ntm-toggle").click()  # the panel folds away on a small screen
+    assert "collapsed" in page.locator("#ntm-panel").get_attribute("class")
+    assert not page.locator("#ntm-panel .ntm-body").first.is_visible()
     assert not errors, errors
 
 
