@@ -40,9 +40,6 @@ class User:
     role: str
     district: str | None
 
-    def can_read(self) -> bool:
-        return self.role in ROLES
-
     def check_write(self, registry: Registry, unit: str | None = None) -> None:
         """Raise NotAllowed unless this account may write (for ``unit``, when given)."""
         if self.role == "admin":

@@ -32,10 +32,6 @@ class Recorded:
         return f'"{self.version}"'
 
 
-def commune_year_etag(store: Store, code: str, year: int) -> str:
-    return f'"{store.version(code, year)}"'
-
-
 def parse_etag(value: str) -> int | None:
     text = value.strip().removeprefix("W/").strip('"')
     return int(text) if text.isdigit() else None

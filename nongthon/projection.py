@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -374,14 +374,6 @@ def project(
     from .progress import district_state
 
     for m in ms_all:
-        last_state, reason = district_state(
-            province,
-            results,
-            commune_scores(results[results["year"] == start_year], province, years=[start_year]),
-            m.unit,
-            start_year,
-            m.district_set,
-        )
         district_part = _district_criteria_state(province, results, m, start_year)
         if m.year <= start_year:
             obs_state, _ = district_state(
@@ -562,11 +554,6 @@ def backtest(
         if states.catalogs[states.years.index(fit_until)] == states.catalogs[j]
         else "khoảng dự báo qua lần đổi bộ tiêu chí (2021→2022): tốc độ không tính sự thay đổi này",
     }
-
-
-def with_rates(rates: Rates, **changes) -> Rates:  # noqa: ANN003
-    """A copy of rates with some fields replaced (for what-if analyses and tests)."""
-    return replace(rates, **changes)
 
 
 def projection_report(

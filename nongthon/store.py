@@ -19,7 +19,6 @@ from .errors import StoreError
 
 SCHEMA_VERSION = 4
 RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
-LEVELS = ("criterion", "indicator", "condition")
 TIERS = ("ntm", "advanced", "model")
 
 metadata = sa.MetaData()
