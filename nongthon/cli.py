@@ -137,7 +137,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     sample = load_sample(store, province, **({"seed": args.seed} if args.seed is not None else {}))
     print(f"{SAMPLE_LABEL_VI}")
     print(
-        f"Đã tạo {args.db}: {len(sample.results)} kết quả mẫu cho {sample.results['unit'].nunique()} xã, "
+        f"Đã tạo {args.db}: {len(sample.results)} kết quả mẫu cho {sample.results['unit'].str.len().eq(5).groupby(sample.results['unit']).first().sum()} xã "
+        f"(và tiêu chí cấp huyện của {sample.results.loc[sample.results['unit'].str.len() == 3, 'unit'].nunique()} huyện, thị xã), "
         f"các năm {sample.results['year'].min()}–{sample.results['year'].max()}, "
         f"{len(sample.recognitions)} quyết định công nhận mẫu (seed={sample.seed}, {time.perf_counter() - t:.1f} s)."
     )
