@@ -48,10 +48,15 @@ class ImportResult:
     dry_run: bool
 
 
+def check_size(nbytes: int, source: str) -> None:
+    """Refuse a file over the size limit, before reading or parsing it."""
+    if nbytes > MAX_BYTES:
+        raise ImportRejected(source, [RowError(0, "(tệp)", f"{nbytes} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
+
+
 def decode(data: bytes, source: str) -> tuple[str, str]:
     """Text and encoding of a CSV file: UTF-8 (with or without BOM), else Windows-1258."""
-    if len(data) > MAX_BYTES:
-        raise ImportRejected(source, [RowError(0, "(tệp)", f"{len(data)} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
+    check_size(len(data), source)
     if b"\x00" in data[:4096]:
         raise ImportRejected(
             source, [RowError(0, "(tệp)", source, "không phải tệp CSV văn bản (có byte 0); hãy lưu bảng tính dưới dạng CSV UTF-8")]
@@ -335,10 +340,7 @@ def import_csv(
         if path is None:
             raise ValueError("path or data is required")
         p = Path(path)
-        if p.stat().st_size > MAX_BYTES:
-            raise ImportRejected(
-                str(p), [RowError(0, "(tệp)", f"{p.stat().st_size} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")]
-            )
+        check_size(p.stat().st_size, str(p))
         data = p.read_bytes()
     name = source or (Path(path).name if path is not None else "dữ liệu tải lên")
     text, encoding = decode(data, name)

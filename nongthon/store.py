@@ -305,8 +305,7 @@ class Store:
         units: Iterable[str] | None = None,
     ) -> pd.DataFrame:
         """The latest row per (unit, year, tier_set, level, item), as known at ``as_of`` (default: now)."""
-        latest = sa.select(sa.func.max(results.c.id).label("id")).group_by(*[results.c[k] for k in RESULT_KEY])
-        latest = self._filtered(latest, as_of, years, units)
+        latest = self._filtered(self._latest_ids(), as_of, years, units)
         query = sa.select(results, batches.c.sample).join(batches, batches.c.id == results.c.batch_id)
         query = query.where(results.c.id.in_(latest.scalar_subquery()))
         return self._frame(query)
@@ -315,6 +314,11 @@ class Store:
         """The reporting years that have at least one stored result."""
         with self.engine.connect() as conn:
             return sorted(int(y) for (y,) in conn.execute(sa.select(results.c.year).distinct()))
+
+    @staticmethod
+    def _latest_ids():  # noqa: ANN205 - a SQLAlchemy select
+        """The id of the latest row of each result key."""
+        return sa.select(sa.func.max(results.c.id).label("id")).group_by(*[results.c[k] for k in RESULT_KEY])
 
     def history(self, unit: str | None = None, year: int | None = None) -> pd.DataFrame:
         """Every stored row, oldest first: the audit trail."""
@@ -570,9 +574,16 @@ class Store:
 
     # -- provenance -----------------------------------------------------------------------------------
     def is_sample(self, as_of: datetime | str | None = None) -> bool:
-        """True when any result in the current state comes from the generated sample."""
-        cur = self.current_results(as_of=as_of)
-        return bool(cur["sample"].any())
+        """True when any result in the current state comes from the generated sample (one query, no rows read)."""
+        latest = self._filtered(self._latest_ids(), as_of, None, None)
+        query = (
+            sa.select(results.c.id)
+            .join(batches, batches.c.id == results.c.batch_id)
+            .where(batches.c.sample.is_(True), results.c.id.in_(latest.scalar_subquery()))
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def data_version(self) -> tuple[int, int, int]:
         """(results, recognitions, boundaries): each part changes when a write of that kind of data commits."""

@@ -29,7 +29,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ImportRejected, RowError
-from .imports import MAX_BYTES, validate_rows
+from .imports import check_size, validate_rows
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
 from .store import Store, WriteSummary, utcnow
@@ -215,8 +215,7 @@ def _result_text(value: object) -> str:
 def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd.DataFrame, list[str], datetime | None]:
     """(year, validated long rows, warnings, the moment its values were read from the store) of a filled
     workbook; ImportRejected lists every problem."""
-    if len(data) > MAX_BYTES:
-        raise ImportRejected(source, [RowError(0, "(tệp)", f"{len(data)} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
+    check_size(len(data), source)
     try:
         wb = load_workbook(io.BytesIO(data), data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:

@@ -85,14 +85,18 @@ def sample_db(tmp_path_factory, province) -> Path:
     return path
 
 
-@pytest.fixture
-def sample_store(sample_db, tmp_path):
-    """A private copy of the sample database (tests may write to it)."""
-    path = tmp_path / "sample.db"
-    shutil.copy(sample_db, path)
+def private_copy(db: Path, tmp_path: Path):
+    """A store on a private copy of a session database (tests may write to it)."""
+    path = tmp_path / db.name
+    shutil.copy(db, path)
     s = Store.open(path)
     yield s
     s.close()
+
+
+@pytest.fixture
+def sample_store(sample_db, tmp_path):
+    yield from private_copy(sample_db, tmp_path)
 
 
 def results_frame(rows: list[dict]) -> pd.DataFrame:
@@ -125,8 +129,4 @@ def mapped_db(tmp_path_factory, sample_db, province) -> Path:
 
 @pytest.fixture
 def mapped_store(mapped_db, tmp_path):
-    path = tmp_path / "mapped.db"
-    shutil.copy(mapped_db, path)
-    s = Store.open(path)
-    yield s
-    s.close()
+    yield from private_copy(mapped_db, tmp_path)
