@@ -1,9 +1,10 @@
 """Criteria catalogues: loading one from YAML, validating it, applying a province's override file, and
 the flat tables (criteria, indicators, thresholds, conditions) that scoring works on.
 
-A catalogue covers a range of reporting years and holds up to three sets: ``ntm`` (the NTM commune
-set), ``nang_cao`` (advanced) and ``kieu_mau`` (model conditions). The number of criteria per set, the
-regions that select a threshold and the tiers all come from the file, not from code.
+A catalogue covers a range of reporting years and holds up to three xã sets (``ntm``, ``nang_cao``,
+``kieu_mau``), each with its ``tier`` and the set it ``requires``, and the district-level sets. The number of
+criteria per set, the regions that select a threshold, the tiers and their order all come from the file, not
+from code. A key the loader does not know is an error naming the file, the line and the key.
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ import yaml
 from .errors import CatalogError, UnknownYear
 from .text import nfc
 
-SET_CODES = ("ntm", "nang_cao", "kieu_mau")  # the CSV's bo_tieu_chi values, in tier order
+SET_CODES = ("ntm", "nang_cao", "kieu_mau")  # the CSV's bo_tieu_chi values for xã (tiers: Catalog.tier_of)
 SET_NAMES_VI = {"ntm": "xã NTM", "nang_cao": "xã NTM nâng cao", "kieu_mau": "xã NTM kiểu mẫu"}
 DISTRICT_SET_CODES = ("huyen_ntm", "hoan_thanh")  # recorded for district-level units (3-digit codes)
-TIER_OF_SET = {"ntm": "ntm", "nang_cao": "advanced", "kieu_mau": "model"}
+#: The tier vocabulary, lowest first. A xã set's ``tier`` is one of these and ranks above the tier of the set it
+#: ``requires``; a set of the tier "model" holds conditions (319/QĐ-TTg) instead of numbered criteria.
+TIERS = ("ntm", "advanced", "model")
 KINDS = {
     "boolean": "Đạt / Không đạt",
     "absence": "không còn (0) — đạt khi giá trị bằng 0",
@@ -34,6 +37,13 @@ UNITS = {"Đạt/Không đạt", "Có/Không", "%", "triệu đồng/người/n�
 CONFIDENCE = {"confirmed", "likely", "unknown"}
 ALL_REGIONS = "*"
 
+CRITERIA_COLUMNS = ["set", "criterion", "name_vi", "confidence", "indicators_complete"]
+INDICATOR_COLUMNS = ["set", "code", "criterion", "name_vi", "measure_unit", "kind", "confidence", "threshold_confidence", "source"]
+THRESHOLD_COLUMNS = ["set", "code", "region", "year", "value"]
+CONDITION_COLUMNS = ["code", "name_vi", "measure_unit", "kind", "confidence", "from_set", "from_indicator", "factor"]
+RECOGNITION_COLUMNS = ["set", "code", "name_vi", "confidence"]
+DISTRICT_COLUMNS = ["set", "criterion", "name_vi", "confidence", "kind"]
+
 
 @dataclass(frozen=True)
 class Catalog:
@@ -42,7 +52,11 @@ class Catalog:
     criteria:   set, criterion (str "1".."19"), name_vi, confidence, indicators_complete
     indicators: set, code, criterion, name_vi, measure_unit, kind, confidence, threshold_confidence, source
     thresholds: set, code, region, year (<NA> = every year), value
-    conditions: code, name_vi, measure_unit, kind, confidence, from_set, from_indicator, factor
+    conditions: code, name_vi, measure_unit, kind, confidence, from_set, from_indicator, factor (the model set's)
+    recognition_conditions: set, code, name_vi, confidence — conditions of recognition beyond the criteria
+        (18/2022/QĐ-TTg: resident satisfaction, no outstanding construction debt, security), recorded đạt / không đạt
+    district_criteria: set, criterion, name_vi, confidence, kind — the items recorded for a district-level unit:
+        kind "criterion" (criterion = "1".."9") or "condition" (criterion = the condition's code, e.g. "hai_long")
     """
 
     id: str
@@ -56,10 +70,11 @@ class Catalog:
     thresholds: pd.DataFrame
     conditions: pd.DataFrame
     overrides: tuple[str, ...] = field(default=())
-    #: district-level sets (huyen_ntm, hoan_thanh): code -> {name_vi, applies_to, criteria_count,
-    #: ntm_share, advanced_share}; their criteria in ``district_criteria`` (set, criterion, name_vi, confidence)
+    #: district-level sets (huyen_ntm, hoan_thanh): code -> {name_vi, decision, applies_to, criteria_count,
+    #: ntm_share, advanced_share}; their criteria and conditions in ``district_criteria``
     district_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
-    district_criteria: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["set", "criterion", "name_vi", "confidence"]))
+    district_criteria: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DISTRICT_COLUMNS))
+    recognition_conditions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECOGNITION_COLUMNS))
 
     def covers(self, year: int) -> bool:
         return self.year_from <= year <= self.year_to
@@ -71,22 +86,118 @@ class Catalog:
         c = self.criteria[self.criteria["set"] == set_code]
         return dict(zip(c["criterion"], c["name_vi"]))
 
+    def tier_chain(self) -> list[str]:
+        """The xã sets in requirement order, the set that requires none first: ["ntm", "nang_cao", "kieu_mau"]."""
+        return _chain(self.sets)
+
+    def tier_of(self, set_code: str) -> str:
+        """The tier of a xã set as the file states it: "ntm", "advanced" or "model"."""
+        if set_code not in self.sets:
+            raise CatalogError(f"Bộ tiêu chí {self.id} không có bộ {set_code!r}; có: {', '.join(self.sets)}")
+        return self.sets[set_code]["tier"]
+
+
+def _chain(sets: dict[str, dict[str, Any]]) -> list[str]:
+    """Follow ``requires`` from the set that requires none to the set that requires it, and so on."""
+    after = {info["requires"]: code for code, info in sets.items()}
+    chain: list[str] = []
+    code = after.get(None)
+    while code is not None and code not in chain:
+        chain.append(code)
+        code = after.get(code)
+    return chain
+
+
+# --- reading YAML with line numbers ---------------------------------------------------------------------
+
+
+class _Mapping(dict):
+    """A mapping read from a YAML file: ``line`` is where it starts, ``lines`` the line of each key (1-based),
+    ``repeated`` the keys written twice (YAML keeps the last silently)."""
+
+    def __init__(self, line: int | None = None):
+        super().__init__()
+        self.line = line
+        self.lines: dict[Any, int] = {}
+        self.repeated: list[Any] = []
+
+
+class _LineLoader(yaml.SafeLoader):
+    """yaml.SafeLoader whose mappings are ``_Mapping`` objects."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode):
+    data = _Mapping(node.start_mark.line + 1)
+    yield data
+    data.update(loader.construct_mapping(node))
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in data.lines:
+            data.repeated.append(key)
+        data.lines[key] = key_node.start_mark.line + 1
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+
+
+def _line(mapping: Any, key: Any = None) -> int | None:
+    """The line of ``key`` in a mapping read from a file (of the mapping itself when the key is absent)."""
+    if not isinstance(mapping, _Mapping):
+        return None
+    return mapping.lines.get(key, mapping.line)
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"Tệp {path} không phải YAML hợp lệ: {exc}") from None
+
+
+# --- collecting problems ---------------------------------------------------------------------------------
+
 
 class _Checker:
+    """Collects every problem of one file, each with its path and, when the document came from a file, its line."""
+
     def __init__(self, source: str):
         self.source = source
         self.problems: list[str] = []
 
-    def fail(self, where: str, message: str) -> None:
-        self.problems.append(f"{where}: {message}")
+    def add(self, text: str, at: Any = None, key: Any = None) -> None:
+        line = _line(at, key)
+        self.problems.append(f"{self.source}, dòng {line}: {text}" if line else text)
+
+    def fail(self, where: str, message: str, at: Any = None, key: Any = None) -> None:
+        """A problem at path ``where``; ``at`` / ``key``: the mapping (and key) it was read from, for the line."""
+        self.add(f"{where}: {message}", at, key)
+
+    def only(self, mapping: Any, where: str, allowed: tuple[str, ...]) -> None:
+        """Every key of ``mapping`` must be one of ``allowed``, and written once."""
+        if not isinstance(mapping, dict):
+            return
+        for key in mapping:
+            if key not in allowed:
+                self.add(f"khóa không xác định {key!r} trong {where}; cho phép: {', '.join(allowed)}", mapping, key)
+        for key in getattr(mapping, "repeated", ()):
+            self.add(f"khóa {key!r} viết hai lần trong {where}; giữ một", mapping, key)
 
     def need(self, mapping: Any, key: str, where: str, kinds: type | tuple[type, ...]) -> Any:
         if not isinstance(mapping, dict) or key not in mapping:
-            self.fail(where, f"thiếu khóa bắt buộc '{key}'")
+            self.fail(where, f"thiếu khóa bắt buộc '{key}'", mapping)
             return None
+        return self._typed(mapping, key, where, kinds)
+
+    def optional(self, mapping: Any, key: str, where: str, kinds: type | tuple[type, ...]) -> Any:
+        if not isinstance(mapping, dict) or mapping.get(key) is None:
+            return None
+        return self._typed(mapping, key, where, kinds)
+
+    def _typed(self, mapping: dict, key: str, where: str, kinds: type | tuple[type, ...]) -> Any:
         value = mapping[key]
-        if not isinstance(value, kinds):
-            self.fail(f"{where}.{key}", f"giá trị {value!r} sai kiểu; cần {_kind_name(kinds)}")
+        seq = kinds if isinstance(kinds, tuple) else (kinds,)
+        if not isinstance(value, seq) or (isinstance(value, bool) and bool not in seq):
+            self.fail(f"{where}.{key}", f"giá trị {value!r} sai kiểu; cần {_kind_name(seq)}", mapping, key)
             return None
         return value
 
@@ -96,10 +207,397 @@ class _Checker:
             raise CatalogError(f"Bộ tiêu chí {self.source} không hợp lệ ({len(self.problems)} lỗi):\n{listed}")
 
 
-def _kind_name(kinds: type | tuple[type, ...]) -> str:
+def _kind_name(kinds: tuple[type, ...]) -> str:
     names = {str: "chuỗi", int: "số nguyên", dict: "bảng khóa-giá trị", list: "danh sách", float: "số"}
-    seq = kinds if isinstance(kinds, tuple) else (kinds,)
-    return " hoặc ".join(names.get(k, k.__name__) for k in seq)
+    return " hoặc ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _check_confidence(chk: _Checker, item: Any, where: str) -> None:
+    if not isinstance(item, dict):
+        return
+    for key in ("confidence", "threshold_confidence"):
+        if key in item and item[key] not in CONFIDENCE:
+            chk.fail(f"{where}.{key}", f"{item[key]!r} không hợp lệ; cho phép: {', '.join(sorted(CONFIDENCE))}", item, key)
+
+
+# --- parsing a catalogue, step by step -------------------------------------------------------------------
+
+
+@dataclass
+class _Rows:
+    """The rows of the flat tables, filled step by step while a catalogue is read."""
+
+    criteria: list[dict[str, Any]] = field(default_factory=list)
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+    thresholds: list[dict[str, Any]] = field(default_factory=list)
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    recognition: list[dict[str, Any]] = field(default_factory=list)
+    district: list[dict[str, Any]] = field(default_factory=list)
+    #: model conditions whose threshold follows another set's indicator: (where, mapping, set, indicator)
+    references: list[tuple[str, Any, Any, Any]] = field(default_factory=list)
+
+
+def parse_catalog(data: Any, source: str) -> Catalog:
+    """Validate a catalogue document (already parsed from YAML) and turn it into flat tables.
+    Every problem is collected and reported at once, each with its path in the file (and its line, when the
+    document was read by ``load_catalog_file``)."""
+    chk = _Checker(source)
+    root = data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        chk.fail("(gốc)", "tệp phải là bảng khóa-giá trị")
+    chk.only(root, "(gốc)", ("id", "name_vi", "decisions", "years", "regions", "regions_source", "sets", "district_sets"))
+    cid = chk.need(root, "id", "(gốc)", str)
+    name = chk.need(root, "name_vi", "(gốc)", str)
+    _check_decisions(chk, root)
+    years = _parse_years(chk, root)
+    regions = _parse_regions(chk, root)
+    rows = _Rows()
+    sets = _parse_commune_sets(chk, root, set(regions), years, rows)
+    _check_tier_chain(chk, root.get("sets"), sets)
+    _check_condition_references(chk, rows)
+    district_sets = _parse_district_sets(chk, root, rows)
+    chk.raise_if_any()
+    thresholds = pd.DataFrame(rows.thresholds, columns=THRESHOLD_COLUMNS)
+    thresholds["year"] = thresholds["year"].astype("Int64")
+    return Catalog(
+        id=cid,
+        name_vi=nfc(name),
+        year_from=years.start,
+        year_to=years.stop - 1,
+        regions=tuple(regions),
+        sets=sets,
+        criteria=pd.DataFrame(rows.criteria, columns=CRITERIA_COLUMNS),
+        indicators=pd.DataFrame(rows.indicators, columns=INDICATOR_COLUMNS),
+        thresholds=thresholds,
+        conditions=pd.DataFrame(rows.conditions, columns=CONDITION_COLUMNS),
+        district_sets=district_sets,
+        district_criteria=pd.DataFrame(rows.district, columns=DISTRICT_COLUMNS),
+        recognition_conditions=pd.DataFrame(rows.recognition, columns=RECOGNITION_COLUMNS),
+    )
+
+
+def _check_decisions(chk: _Checker, root: dict) -> None:
+    """decisions: the legal texts the catalogue follows (kept in the file for the reader; not loaded)."""
+    for i, d in enumerate(chk.optional(root, "decisions", "(gốc)", list) or []):
+        where = f"decisions[{i}]"
+        chk.only(d, where, ("number", "date", "effective", "confidence", "source", "note"))
+        chk.need(d, "number", where, str)
+        _check_confidence(chk, d, where)
+
+
+def _parse_years(chk: _Checker, root: dict) -> range:
+    years = chk.need(root, "years", "(gốc)", dict) or {}
+    chk.only(years, "years", ("from", "to", "note"))
+    y0 = chk.need(years, "from", "years", int)
+    y1 = chk.need(years, "to", "years", int)
+    if isinstance(y0, int) and isinstance(y1, int) and y0 > y1:
+        chk.fail("years", f"from ({y0}) phải ≤ to ({y1})", years, "from")
+    return range(y0 or 0, (y1 or 0) + 1)
+
+
+def _parse_regions(chk: _Checker, root: dict) -> list[str]:
+    regions: list[str] = []
+    for i, r in enumerate(chk.need(root, "regions", "(gốc)", list) or []):
+        chk.only(r, f"regions[{i}]", ("code", "name_vi"))
+        code = chk.need(r, "code", f"regions[{i}]", str)
+        if code in regions:
+            chk.fail(f"regions[{i}].code", f"mã vùng {code!r} bị trùng", r, "code")
+        elif code:
+            regions.append(code)
+    return regions
+
+
+def _parse_commune_sets(chk: _Checker, root: dict, regions: set[str], years: range, rows: _Rows) -> dict[str, dict[str, Any]]:
+    """sets: the xã sets, code -> {name_vi, tier, requires, decision, criteria_count}. A set of the tier "model"
+    holds ``conditions``, any other set numbered ``criteria``; every set may list its ``recognition_conditions``."""
+    sets_doc = chk.need(root, "sets", "(gốc)", dict) or {}
+    if isinstance(root.get("sets"), dict) and "ntm" not in sets_doc:
+        chk.fail("sets", "thiếu bộ 'ntm' (bộ tiêu chí xã NTM là bắt buộc)", sets_doc)
+    sets: dict[str, dict[str, Any]] = {}
+    for set_code, sdoc in sets_doc.items():
+        where = f"sets.{set_code}"
+        if set_code not in SET_CODES:
+            chk.fail(where, f"bộ tiêu chí không xác định; cho phép: {', '.join(SET_CODES)}", sets_doc, set_code)
+            continue
+        if not isinstance(sdoc, dict):
+            chk.fail(where, "phải là bảng khóa-giá trị", sets_doc, set_code)
+            continue
+        tier = chk.need(sdoc, "tier", where, str)
+        if tier is not None and tier not in TIERS:
+            chk.fail(f"{where}.tier", f"hạng {tier!r} không xác định; cho phép: {', '.join(TIERS)}", sdoc, "tier")
+        sets[set_code] = {
+            "name_vi": nfc(str(sdoc.get("name_vi", set_code))),
+            "tier": tier,
+            "requires": chk.optional(sdoc, "requires", where, str),
+            "decision": sdoc.get("decision"),
+            "criteria_count": 0,
+        }
+        if tier not in TIERS:
+            continue  # its shape (criteria or conditions) depends on the tier
+        shape = ("conditions",) if tier == "model" else ("criteria_count", "criteria", "criteria_source")
+        chk.only(sdoc, where, ("name_vi", "tier", "requires", "decision", "note", "recognition_conditions") + shape)
+        if tier == "model":
+            _parse_model_conditions(chk, sdoc, where, set_code, regions, years, rows)
+        else:
+            sets[set_code]["criteria_count"] = _parse_criteria(chk, sdoc, where, set_code, regions, years, rows)
+        recognition = chk.optional(sdoc, "recognition_conditions", where, list)
+        rows.recognition += [{"set": set_code, **r} for r in _recorded_conditions(chk, recognition, f"{where}.recognition_conditions")]
+    return sets
+
+
+def _parse_criteria(chk: _Checker, sdoc: dict, where: str, set_code: str, regions: set[str], years: range, rows: _Rows) -> int:
+    """A set's numbered criteria 1…N with their indicators; returns N as the file states it (criteria_count)."""
+    expected = chk.need(sdoc, "criteria_count", where, int)
+    criteria = chk.need(sdoc, "criteria", where, list) or []
+    if isinstance(expected, int) and len(criteria) != expected:
+        chk.fail(f"{where}.criteria", f"có {len(criteria)} tiêu chí, nhưng criteria_count = {expected}", sdoc, "criteria")
+    numbers: list[int] = []
+    for i, c in enumerate(criteria):
+        cw = f"{where}.criteria[{i}]"
+        chk.only(c, cw, ("number", "name_vi", "name_en", "confidence", "indicators_complete", "indicators", "notes", "source"))
+        number = chk.need(c, "number", cw, int)
+        if number is None:
+            continue
+        if number in numbers:
+            chk.fail(f"{cw}.number", f"số tiêu chí {number} bị trùng", c, "number")
+        numbers.append(number)
+        chk.need(c, "name_vi", cw, str)
+        _check_confidence(chk, c, cw)
+        crit = str(number)
+        rows.criteria.append(
+            {
+                "set": set_code,
+                "criterion": crit,
+                "name_vi": nfc(str(c.get("name_vi", ""))),
+                "confidence": c.get("confidence"),
+                "indicators_complete": bool(c.get("indicators_complete", True)),
+            }
+        )
+        for j, ind in enumerate(chk.optional(c, "indicators", cw, list) or []):
+            _parse_indicator(chk, ind, f"{cw}.indicators[{j}]", set_code, crit, regions, years, rows)
+    if sorted(numbers) != list(range(1, len(numbers) + 1)):
+        chk.fail(f"{where}.criteria", f"số tiêu chí phải liên tục từ 1 đến {len(numbers)}; có {sorted(numbers)}", sdoc, "criteria")
+    return expected or 0
+
+
+def _parse_indicator(chk: _Checker, ind: Any, iw: str, set_code: str, crit: str, regions: set[str], years: range, rows: _Rows) -> None:
+    chk.only(
+        ind,
+        iw,
+        (
+            "code",
+            "name_vi",
+            "unit",
+            "kind",
+            "threshold",
+            "confidence",
+            "threshold_confidence",
+            "source",
+            "notes",
+            "quote",
+            "year_dependent",
+        ),
+    )
+    code = chk.need(ind, "code", iw, str)
+    kind = chk.need(ind, "kind", iw, str)
+    unit = ind.get("unit") if isinstance(ind, dict) else None
+    if kind and kind not in KINDS:
+        chk.fail(f"{iw}.kind", f"{kind!r} không hợp lệ; cho phép: {', '.join(KINDS)}", ind, "kind")
+    if unit not in UNITS:
+        chk.fail(f"{iw}.unit", f"đơn vị {unit!r} không xác định; cho phép: {', '.join(sorted(UNITS))}", ind, "unit")
+    if code and code != crit and not code.startswith(crit + "."):
+        chk.fail(f"{iw}.code", f"mã chỉ tiêu {code!r} phải là {crit} hoặc bắt đầu bằng '{crit}.'", ind, "code")
+    if code in {r["code"] for r in rows.indicators if r["set"] == set_code}:
+        chk.fail(f"{iw}.code", f"mã chỉ tiêu {code!r} bị trùng trong bộ {set_code}", ind, "code")
+    _check_confidence(chk, ind, iw)
+    if not isinstance(ind, dict):
+        return
+    if kind in ("minimum", "maximum"):
+        rows.thresholds += _threshold_rows(chk, f"{iw}.threshold", set_code, code or "?", ind.get("threshold"), regions, years)
+    elif ind.get("threshold") is not None:
+        chk.fail(f"{iw}.threshold", f"chỉ tiêu loại {kind} không có ngưỡng số; bỏ khóa threshold", ind, "threshold")
+    rows.indicators.append(
+        {
+            "set": set_code,
+            "code": code,
+            "criterion": crit,
+            "name_vi": nfc(str(ind.get("name_vi", ""))),
+            "measure_unit": unit,
+            "kind": kind,
+            "confidence": ind.get("confidence"),
+            "threshold_confidence": ind.get("threshold_confidence"),
+            "source": ind.get("source"),
+        }
+    )
+
+
+def _parse_model_conditions(chk: _Checker, sdoc: dict, where: str, set_code: str, regions: set[str], years: range, rows: _Rows) -> None:
+    """The model set's conditions (319/QĐ-TTg); a threshold may follow another set's indicator (threshold_from)."""
+    for i, c in enumerate(chk.need(sdoc, "conditions", where, list) or []):
+        cw = f"{where}.conditions[{i}]"
+        chk.only(
+            c,
+            cw,
+            ("code", "name_vi", "unit", "kind", "threshold", "threshold_from", "confidence", "threshold_confidence", "note", "source"),
+        )
+        code = chk.need(c, "code", cw, str)
+        kind = chk.need(c, "kind", cw, str)
+        if kind and kind not in KINDS:
+            chk.fail(f"{cw}.kind", f"{kind!r} không hợp lệ; cho phép: {', '.join(KINDS)}", c, "kind")
+        _check_confidence(chk, c, cw)
+        if not isinstance(c, dict):
+            continue
+        if code in {r["code"] for r in rows.conditions}:
+            chk.fail(f"{cw}.code", f"mã điều kiện {code!r} bị trùng", c, "code")
+        frm = chk.optional(c, "threshold_from", cw, dict) or {}
+        chk.only(frm, f"{cw}.threshold_from", ("set", "indicator", "factor"))
+        factor = chk.optional(frm, "factor", f"{cw}.threshold_from", (int, float))
+        if frm.get("set") is not None:
+            rows.references.append((f"{cw}.threshold_from", frm, frm.get("set"), frm.get("indicator")))
+        rows.conditions.append(
+            {
+                "code": code,
+                "name_vi": nfc(str(c.get("name_vi", ""))),
+                "measure_unit": c.get("unit"),
+                "kind": kind,
+                "confidence": c.get("confidence"),
+                "from_set": frm.get("set"),
+                "from_indicator": None if frm.get("indicator") is None else str(frm.get("indicator")),
+                "factor": float(1.0 if factor is None else factor),
+            }
+        )
+        rows.thresholds += _threshold_rows(chk, f"{cw}.threshold", set_code, code or "?", c.get("threshold"), regions, years)
+
+
+def _recorded_conditions(chk: _Checker, items: list | None, where: str, taken: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Conditions recorded đạt / không đạt, with no indicator or threshold: the recognition conditions of a xã
+    set and the conditions of a district set (whose codes may not be one of its criteria, ``taken``).
+    Rows (code, name_vi, confidence)."""
+    out: list[dict[str, Any]] = []
+    for i, c in enumerate(items or []):
+        cw = f"{where}[{i}]"
+        chk.only(c, cw, ("code", "name_vi", "confidence", "source"))
+        code = chk.need(c, "code", cw, str)
+        name = chk.need(c, "name_vi", cw, str)
+        chk.need(c, "confidence", cw, str)
+        chk.need(c, "source", cw, str)
+        _check_confidence(chk, c, cw)
+        if code is None:
+            continue
+        if code in taken:
+            chk.fail(f"{cw}.code", f"mã {code!r} trùng với số một tiêu chí của bộ", c, "code")
+        elif code in {r["code"] for r in out}:
+            chk.fail(f"{cw}.code", f"mã điều kiện {code!r} bị trùng", c, "code")
+        out.append({"code": code, "name_vi": nfc(name or ""), "confidence": c.get("confidence")})
+    return out
+
+
+def _check_tier_chain(chk: _Checker, sets_doc: Any, sets: dict[str, dict[str, Any]]) -> None:
+    """The xã sets form one chain through ``requires``: exactly one set requires none, every other requires a set
+    of this catalogue that no other set requires, the chain reaches every set (no cycle) and each set ranks above
+    the set it requires (TIERS)."""
+    sets_doc = sets_doc if isinstance(sets_doc, dict) else {}
+    before = len(chk.problems)
+    roots = [code for code, info in sets.items() if info["requires"] is None]
+    if sets and len(roots) != 1:
+        chk.fail("sets", f"phải có đúng một bộ không có 'requires' (bộ gốc); có {len(roots)}: {', '.join(roots) or 'không có'}", sets_doc)
+    required_by: dict[str, str] = {}
+    for code, info in sets.items():
+        req, where = info["requires"], f"sets.{code}.requires"
+        if req is None:
+            continue
+        if req not in sets:
+            chk.fail(where, f"bộ {req!r} không có trong danh mục này; có: {', '.join(sets)}", sets_doc.get(code), "requires")
+        elif req in required_by:
+            chk.fail(
+                where,
+                f"bộ {req!r} đã là bộ yêu cầu của {required_by[req]!r}; các bộ phải nối thành một chuỗi",
+                sets_doc.get(code),
+                "requires",
+            )
+        required_by.setdefault(req, code)
+    if len(chk.problems) > before:
+        return
+    chain = _chain(sets)
+    loose = [code for code in sets if code not in chain]
+    if loose:
+        chk.fail("sets", f"các bộ {', '.join(loose)} yêu cầu nhau thành vòng (requires), không nối về bộ gốc {roots[0]!r}", sets_doc)
+        return
+    for lower, code in zip(chain, chain[1:]):
+        tier, lower_tier = sets[code]["tier"], sets[lower]["tier"]
+        if tier in TIERS and lower_tier in TIERS and TIERS.index(tier) <= TIERS.index(lower_tier):
+            chk.fail(
+                f"sets.{code}.tier",
+                f"hạng {tier!r} phải cao hơn hạng {lower_tier!r} của bộ {lower!r} mà nó yêu cầu",
+                sets_doc.get(code),
+                "tier",
+            )
+
+
+def _check_condition_references(chk: _Checker, rows: _Rows) -> None:
+    known = {(r["set"], r["code"]) for r in rows.indicators}
+    for where, frm, from_set, indicator in rows.references:
+        if (from_set, None if indicator is None else str(indicator)) not in known:
+            chk.fail(where, f"không có chỉ tiêu {indicator!r} trong bộ {from_set!r}", frm, "indicator")
+
+
+def _parse_district_sets(chk: _Checker, root: dict, rows: _Rows) -> dict[str, dict[str, Any]]:
+    """district_sets (320/QĐ-TTg): per set its numbered criteria and its own ``conditions``, both recorded for the
+    district (``district_criteria``, kind criterion / condition), and ``commune_conditions``, the shares of its
+    xã that must be NTM / advanced."""
+    out: dict[str, dict[str, Any]] = {}
+    for dset, ddoc in (chk.optional(root, "district_sets", "(gốc)", dict) or {}).items():
+        where = f"district_sets.{dset}"
+        if dset not in DISTRICT_SET_CODES or not isinstance(ddoc, dict):
+            chk.fail(where, f"cần bảng khóa-giá trị của một bộ cấp huyện: {', '.join(DISTRICT_SET_CODES)}", root["district_sets"], dset)
+            continue
+        chk.only(
+            ddoc, where, ("name_vi", "decision", "applies_to", "criteria_count", "criteria", "conditions", "commune_conditions", "source")
+        )
+        count = chk.need(ddoc, "criteria_count", where, int)
+        crits = chk.need(ddoc, "criteria", where, list) or []
+        if isinstance(count, int) and len(crits) != count:
+            chk.fail(f"{where}.criteria", f"có {len(crits)} tiêu chí, nhưng criteria_count = {count}", ddoc, "criteria")
+        numbers: list[str] = []
+        for i, c in enumerate(crits):
+            cw = f"{where}.criteria[{i}]"
+            chk.only(c, cw, ("number", "name_vi", "confidence", "source"))
+            n = chk.need(c, "number", cw, int)
+            name = chk.need(c, "name_vi", cw, str)
+            _check_confidence(chk, c, cw)
+            if n is None:
+                continue
+            if str(n) in numbers:
+                chk.fail(f"{cw}.number", f"số tiêu chí {n} bị trùng", c, "number")
+            numbers.append(str(n))
+            rows.district.append(
+                {"set": dset, "criterion": str(n), "name_vi": nfc(name or ""), "confidence": c.get("confidence"), "kind": "criterion"}
+            )
+        conditions = _recorded_conditions(chk, chk.optional(ddoc, "conditions", where, list), f"{where}.conditions", taken=numbers)
+        rows.district += [{"set": dset, "criterion": r.pop("code"), **r, "kind": "condition"} for r in conditions]
+        out[dset] = {
+            "name_vi": nfc(str(ddoc.get("name_vi", dset))),
+            "decision": ddoc.get("decision"),
+            "applies_to": list(chk.optional(ddoc, "applies_to", where, list) or []),
+            "criteria_count": count or 0,
+            **_commune_shares(chk, ddoc, where),
+        }
+    return out
+
+
+def _commune_shares(chk: _Checker, ddoc: dict, where: str) -> dict[str, float]:
+    """commune_conditions: the shares (0–1) of a district's xã that must be NTM (default 1) and advanced (default 0)."""
+    shares = chk.optional(ddoc, "commune_conditions", where, dict) or {}
+    defaults = {"ntm_share": 1.0, "advanced_share": 0.0}
+    chk.only(shares, f"{where}.commune_conditions", tuple(defaults))
+    out = dict(defaults)
+    for key in defaults:
+        value = chk.optional(shares, key, f"{where}.commune_conditions", (int, float))
+        if value is not None and not 0 <= value <= 1:
+            chk.fail(f"{where}.commune_conditions.{key}", f"tỷ lệ {value} phải trong khoảng 0–1", shares, key)
+        elif value is not None:
+            out[key] = float(value)
+    return out
 
 
 def _threshold_rows(
@@ -114,219 +612,20 @@ def _threshold_rows(
     rows = []
     for region, value in spec.items():
         if region != ALL_REGIONS and region not in regions:
-            chk.fail(f"{where}.{region}", f"vùng không có trong danh sách regions ({', '.join(sorted(regions))}, hoặc '*')")
+            chk.fail(f"{where}.{region}", f"vùng không có trong danh sách regions ({', '.join(sorted(regions))}, hoặc '*')", spec, region)
             continue
         by_year = value if isinstance(value, dict) else {None: value}
         for year, v in by_year.items():
             if year is not None and (not isinstance(year, int) or year not in years):
-                chk.fail(f"{where}.{region}.{year}", f"năm phải nằm trong {years.start}–{years.stop - 1}")
+                chk.fail(f"{where}.{region}.{year}", f"năm phải nằm trong {years.start}–{years.stop - 1}", by_year, year)
                 continue
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                chk.fail(f"{where}.{region}", f"ngưỡng {v!r} phải là số")
+                chk.fail(f"{where}.{region}", f"ngưỡng {v!r} phải là số", by_year, year)
                 continue
             rows.append({"set": set_code, "code": code, "region": region, "year": year, "value": float(v)})
     return rows
-
-
-def parse_catalog(data: Any, source: str) -> Catalog:
-    """Validate a catalogue document (already parsed from YAML) and turn it into flat tables.
-    Every problem is collected and reported at once, each with its path in the file."""
-    chk = _Checker(source)
-    cid = chk.need(data, "id", "(gốc)", str)
-    name = chk.need(data, "name_vi", "(gốc)", str)
-    years = chk.need(data, "years", "(gốc)", dict) or {}
-    y0 = chk.need(years, "from", "years", int)
-    y1 = chk.need(years, "to", "years", int)
-    if isinstance(y0, int) and isinstance(y1, int) and y0 > y1:
-        chk.fail("years", f"from ({y0}) phải ≤ to ({y1})")
-    year_range = range(y0 or 0, (y1 or 0) + 1)
-    region_list = chk.need(data, "regions", "(gốc)", list) or []
-    regions: list[str] = []
-    for i, r in enumerate(region_list):
-        code = chk.need(r, "code", f"regions[{i}]", str)
-        if code in regions:
-            chk.fail(f"regions[{i}].code", f"mã vùng {code!r} bị trùng")
-        elif code:
-            regions.append(code)
-    region_set = set(regions)
-    sets_doc = chk.need(data, "sets", "(gốc)", dict) or {}
-    crit_rows: list[dict[str, Any]] = []
-    ind_rows: list[dict[str, Any]] = []
-    thr_rows: list[dict[str, Any]] = []
-    cond_rows: list[dict[str, Any]] = []
-    sets: dict[str, dict[str, Any]] = {}
-    if "ntm" not in sets_doc:
-        chk.fail("sets", "thiếu bộ 'ntm' (bộ tiêu chí xã NTM là bắt buộc)")
-    for set_code, sdoc in sets_doc.items():
-        where = f"sets.{set_code}"
-        if set_code not in SET_CODES:
-            chk.fail(where, f"bộ tiêu chí không xác định; cho phép: {', '.join(SET_CODES)}")
-            continue
-        if not isinstance(sdoc, dict):
-            chk.fail(where, "phải là bảng khóa-giá trị")
-            continue
-        requires = sdoc.get("requires")
-        info = {
-            "name_vi": nfc(str(sdoc.get("name_vi", set_code))),
-            "tier": TIER_OF_SET[set_code],
-            "requires": requires,
-            "decision": sdoc.get("decision"),
-            "criteria_count": 0,
-        }
-        sets[set_code] = info
-        if set_code == "kieu_mau":
-            for i, c in enumerate(chk.need(sdoc, "conditions", where, list) or []):
-                cw = f"{where}.conditions[{i}]"
-                ccode = chk.need(c, "code", cw, str)
-                kind = chk.need(c, "kind", cw, str)
-                if kind and kind not in KINDS:
-                    chk.fail(f"{cw}.kind", f"{kind!r} không hợp lệ; cho phép: {', '.join(KINDS)}")
-                _check_common(chk, c, cw)
-                frm = c.get("threshold_from") or {}
-                if ccode in {r["code"] for r in cond_rows}:
-                    chk.fail(f"{cw}.code", f"mã điều kiện {ccode!r} bị trùng")
-                cond_rows.append(
-                    {
-                        "code": ccode,
-                        "name_vi": nfc(str(c.get("name_vi", ""))),
-                        "measure_unit": c.get("unit"),
-                        "kind": kind,
-                        "confidence": c.get("confidence"),
-                        "from_set": frm.get("set"),
-                        "from_indicator": None if frm.get("indicator") is None else str(frm.get("indicator")),
-                        "factor": float(frm.get("factor", 1.0)),
-                    }
-                )
-                thr_rows += _threshold_rows(chk, f"{cw}.threshold", "kieu_mau", ccode or "?", c.get("threshold"), region_set, year_range)
-            continue
-        expected = chk.need(sdoc, "criteria_count", where, int)
-        info["criteria_count"] = expected or 0
-        criteria = chk.need(sdoc, "criteria", where, list) or []
-        if isinstance(expected, int) and len(criteria) != expected:
-            chk.fail(f"{where}.criteria", f"có {len(criteria)} tiêu chí, nhưng criteria_count = {expected}")
-        numbers = []
-        for i, c in enumerate(criteria):
-            cw = f"{where}.criteria[{i}]"
-            number = chk.need(c, "number", cw, int)
-            if number is None:
-                continue
-            if number in numbers:
-                chk.fail(f"{cw}.number", f"số tiêu chí {number} bị trùng")
-            numbers.append(number)
-            chk.need(c, "name_vi", cw, str)
-            _check_common(chk, c, cw)
-            crit = str(number)
-            crit_rows.append(
-                {
-                    "set": set_code,
-                    "criterion": crit,
-                    "name_vi": nfc(str(c.get("name_vi", ""))),
-                    "confidence": c.get("confidence"),
-                    "indicators_complete": bool(c.get("indicators_complete", True)),
-                }
-            )
-            for j, ind in enumerate(c.get("indicators") or []):
-                iw = f"{cw}.indicators[{j}]"
-                code = chk.need(ind, "code", iw, str)
-                kind = chk.need(ind, "kind", iw, str)
-                unit = ind.get("unit") if isinstance(ind, dict) else None
-                if kind and kind not in KINDS:
-                    chk.fail(f"{iw}.kind", f"{kind!r} không hợp lệ; cho phép: {', '.join(KINDS)}")
-                if unit not in UNITS:
-                    chk.fail(f"{iw}.unit", f"đơn vị {unit!r} không xác định; cho phép: {', '.join(sorted(UNITS))}")
-                if code and code != crit and not code.startswith(crit + "."):
-                    chk.fail(f"{iw}.code", f"mã chỉ tiêu {code!r} phải là {crit} hoặc bắt đầu bằng '{crit}.'")
-                if code in {r["code"] for r in ind_rows if r["set"] == set_code}:
-                    chk.fail(f"{iw}.code", f"mã chỉ tiêu {code!r} bị trùng trong bộ {set_code}")
-                _check_common(chk, ind, iw)
-                if kind in ("minimum", "maximum"):
-                    thr_rows += _threshold_rows(chk, f"{iw}.threshold", set_code, code or "?", ind.get("threshold"), region_set, year_range)
-                elif ind.get("threshold") is not None:
-                    chk.fail(f"{iw}.threshold", f"chỉ tiêu loại {kind} không có ngưỡng số; bỏ khóa threshold")
-                ind_rows.append(
-                    {
-                        "set": set_code,
-                        "code": code,
-                        "criterion": crit,
-                        "name_vi": nfc(str(ind.get("name_vi", ""))),
-                        "measure_unit": unit,
-                        "kind": kind,
-                        "confidence": ind.get("confidence"),
-                        "threshold_confidence": ind.get("threshold_confidence"),
-                        "source": ind.get("source"),
-                    }
-                )
-        if sorted(numbers) != list(range(1, len(numbers) + 1)):
-            chk.fail(f"{where}.criteria", f"số tiêu chí phải liên tục từ 1 đến {len(numbers)}; có {sorted(numbers)}")
-    for set_code, info in sets.items():
-        if info["requires"] is not None and info["requires"] not in sets:
-            chk.fail(f"sets.{set_code}.requires", f"bộ {info['requires']!r} không có trong danh mục")
-    for c in cond_rows:
-        if c["from_set"] is not None:
-            known = {(r["set"], r["code"]) for r in ind_rows}
-            if (c["from_set"], c["from_indicator"]) not in known:
-                chk.fail(
-                    f"sets.kieu_mau.conditions[{c['code']}].threshold_from",
-                    f"không có chỉ tiêu {c['from_indicator']!r} trong bộ {c['from_set']!r}",
-                )
-    district_sets: dict[str, dict[str, Any]] = {}
-    district_rows: list[dict[str, Any]] = []
-    for dset, ddoc in (data.get("district_sets") or {}).items() if isinstance(data, dict) else []:
-        where = f"district_sets.{dset}"
-        if dset not in DISTRICT_SET_CODES:
-            chk.fail(where, f"bộ cấp huyện không xác định; cho phép: {', '.join(DISTRICT_SET_CODES)}")
-            continue
-        count = chk.need(ddoc, "criteria_count", where, int)
-        crits = chk.need(ddoc, "criteria", where, list) or []
-        if isinstance(count, int) and len(crits) != count:
-            chk.fail(f"{where}.criteria", f"có {len(crits)} tiêu chí, nhưng criteria_count = {count}")
-        for i, c in enumerate(crits):
-            n = chk.need(c, "number", f"{where}.criteria[{i}]", int)
-            _check_common(chk, c, f"{where}.criteria[{i}]")
-            district_rows.append(
-                {"set": dset, "criterion": str(n), "name_vi": nfc(str(c.get("name_vi", ""))), "confidence": c.get("confidence")}
-            )
-        cond = ddoc.get("commune_conditions") or {}
-        district_sets[dset] = {
-            "name_vi": nfc(str(ddoc.get("name_vi", dset))),
-            "decision": ddoc.get("decision"),
-            "applies_to": list(ddoc.get("applies_to") or []),
-            "criteria_count": count or 0,
-            "ntm_share": float(cond.get("ntm_share", 1.0)),
-            "advanced_share": float(cond.get("advanced_share", 0.0)),
-        }
-    chk.raise_if_any()
-    thresholds = pd.DataFrame(thr_rows, columns=["set", "code", "region", "year", "value"])
-    thresholds["year"] = thresholds["year"].astype("Int64")
-    return Catalog(
-        id=cid,
-        name_vi=nfc(name),
-        year_from=y0,
-        year_to=y1,
-        regions=tuple(regions),
-        sets=sets,
-        criteria=pd.DataFrame(crit_rows, columns=["set", "criterion", "name_vi", "confidence", "indicators_complete"]),
-        indicators=pd.DataFrame(
-            ind_rows,
-            columns=["set", "code", "criterion", "name_vi", "measure_unit", "kind", "confidence", "threshold_confidence", "source"],
-        ),
-        thresholds=thresholds,
-        conditions=pd.DataFrame(
-            cond_rows, columns=["code", "name_vi", "measure_unit", "kind", "confidence", "from_set", "from_indicator", "factor"]
-        ),
-        district_sets=district_sets,
-        district_criteria=pd.DataFrame(district_rows, columns=["set", "criterion", "name_vi", "confidence"]),
-    )
-
-
-def _check_common(chk: _Checker, item: Any, where: str) -> None:
-    if not isinstance(item, dict):
-        return
-    for key in ("confidence", "threshold_confidence"):
-        if key in item and item[key] not in CONFIDENCE:
-            chk.fail(f"{where}.{key}", f"{item[key]!r} không hợp lệ; cho phép: {', '.join(sorted(CONFIDENCE))}")
 
 
 def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
@@ -341,34 +640,43 @@ def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
 
     An overridden threshold replaces the catalogue's for the regions (and years) it names."""
     chk = _Checker(source)
+    chk.only(data, "(gốc)", ("catalog", "source", "thresholds"))
     target = chk.need(data, "catalog", "(gốc)", str)
     if target is not None and target != catalog.id:
-        chk.fail("catalog", f"tệp ghi đè dành cho {target!r}, không phải {catalog.id!r}")
+        chk.fail("catalog", f"tệp ghi đè dành cho {target!r}, không phải {catalog.id!r}", data, "catalog")
     chk.need(data, "source", "(gốc)", str)
     rows: list[dict[str, Any]] = []
-    for set_code, by_code in (chk.need(data, "thresholds", "(gốc)", dict) or {}).items():
+    thresholds = chk.need(data, "thresholds", "(gốc)", dict) or {}
+    for set_code, by_code in thresholds.items():
         if set_code not in catalog.sets:
-            chk.fail(f"thresholds.{set_code}", f"bộ không có trong {catalog.id}; có: {', '.join(catalog.sets)}")
+            chk.fail(f"thresholds.{set_code}", f"bộ không có trong {catalog.id}; có: {', '.join(catalog.sets)}", thresholds, set_code)
+            continue
+        if not isinstance(by_code, dict):
+            chk.fail(f"thresholds.{set_code}", "phải là bảng mã chỉ tiêu → ngưỡng", thresholds, set_code)
             continue
         known = set(catalog.indicators.loc[catalog.indicators["set"] == set_code, "code"])
-        if set_code == "kieu_mau":
+        if catalog.tier_of(set_code) == "model":
             known = set(catalog.conditions["code"])
-        for code, spec in (by_code or {}).items():
-            code = str(code)
-            if code not in known:
-                chk.fail(f"thresholds.{set_code}.{code}", f"không có chỉ tiêu này trong bộ {set_code}; có: {', '.join(sorted(known))}")
+        for code, spec in by_code.items():
+            if str(code) not in known:
+                chk.fail(
+                    f"thresholds.{set_code}.{code}",
+                    f"không có chỉ tiêu này trong bộ {set_code}; có: {', '.join(sorted(known))}",
+                    by_code,
+                    code,
+                )
                 continue
             rows += _threshold_rows(
                 chk,
                 f"thresholds.{set_code}.{code}",
                 set_code,
-                code,
+                str(code),
                 spec,
                 set(catalog.regions),
                 range(catalog.year_from, catalog.year_to + 1),
             )
     chk.raise_if_any()
-    new = pd.DataFrame(rows, columns=["set", "code", "region", "year", "value"])
+    new = pd.DataFrame(rows, columns=THRESHOLD_COLUMNS)
     new["year"] = new["year"].astype("Int64")
     keys = ["set", "code", "region", "year"]
     old = catalog.thresholds
@@ -377,13 +685,6 @@ def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
         old = old[~mask]
     thresholds = pd.concat([old, new], ignore_index=True) if not new.empty else old
     return Catalog(**{**catalog.__dict__, "thresholds": thresholds, "overrides": catalog.overrides + (source,)})
-
-
-def _read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"Tệp {path} không phải YAML hợp lệ: {exc}") from None
 
 
 def load_catalog_file(path: str | Path, overrides: str | Path | None = None) -> Catalog:

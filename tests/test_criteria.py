@@ -1,4 +1,5 @@
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
@@ -114,3 +115,232 @@ def test_catalogues_may_not_overlap_and_years_outside_are_unknown():
         cs.for_year(2015)
     with pytest.raises(CatalogError, match="trùng năm"):
         catalog_set([a, a])
+
+
+# --- keys the loader does not know, with file and line ----------------------------------------------------
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "ntm_criteria_2021_2025.yaml"
+
+
+def _shipped(name):
+    from importlib import resources
+
+    return resources.files("nongthon").joinpath("catalogs", name).read_text(encoding="utf-8")
+
+
+def test_district_criterion_3_loads_whole_as_the_research_file_names_it():
+    ref = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))["district_and_higher"]["huyen_ntm_2021_2025"]
+    expected = {str(c["number"]): c["name_vi"] for c in ref["criteria"]}
+    assert expected["3"] == "Thủy lợi và phòng, chống thiên tai"
+    d = load_catalog("qd318-2022").district_criteria
+    crit = d[(d["set"] == "huyen_ntm") & (d["kind"] == "criterion")]
+    assert dict(zip(crit["criterion"], crit["name_vi"])) == expected
+
+
+def test_the_old_unquoted_comma_is_refused_with_file_line_and_key(tmp_path):
+    text = _shipped("qd318-2022.yaml")
+    quoted = '{number: 3, name_vi: "Thủy lợi và phòng, chống thiên tai", confidence: likely}'
+    assert text.count(quoted) == 1
+    broken = text.replace(quoted, "{number: 3, name_vi: Thủy lợi và phòng, chống thiên tai, confidence: likely}")
+    line = broken.splitlines().index("    - {number: 3, name_vi: Thủy lợi và phòng, chống thiên tai, confidence: likely}") + 1
+    path = tmp_path / "qd318-2022.yaml"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(CatalogError) as exc:
+        load_catalog_file(path)
+    assert (
+        f"{path}, dòng {line}: khóa không xác định 'chống thiên tai' trong district_sets.huyen_ntm.criteria[2]; "
+        "cho phép: number, name_vi, confidence, source"
+    ) in str(exc.value)
+    assert "(1 lỗi)" in str(exc.value)
+
+
+SMALL = """\
+id: thu
+name_vi: Bộ thử
+years: {from: 2022, to: 2025}
+regions:
+- {code: DHNTB, name_vi: Duyên hải Nam Trung Bộ}
+sets:
+  ntm:
+    name_vi: xã NTM
+    tier: ntm
+    criteria_count: 2
+    criteria:
+    - number: 1
+      name_vi: Quy hoạch
+      confidence: likely
+      indicators:
+      - code: '1.1'
+        name_vi: Có quy hoạch
+        unit: Đạt/Không đạt
+        kind: boolean
+        threshhold: null
+    - {number: 2, name_vi: Giao thông, confidence: likely, nguon: x}
+  nang_cao:
+    name_vi: xã NTM nâng cao
+    tier: advanced
+    requires: ntm
+    criteria_count: 0
+    criteria: []
+    recognition_conditions:
+    - {code: hai_long, name_vi: Hài lòng, confidence: confirmed, source: x, nguong: 90}
+district_sets:
+  huyen_ntm:
+    name_vi: huyện NTM
+    applies_to: [huyen]
+    criteria_count: 0
+    criteria: []
+    conditions:
+    - {code: hai_long, name_vi: Hài lòng, confidence: confirmed, source: x}
+    commune_conditions: {ntm_share: 1.0, advanced: 0.1}
+ghi_chu: x
+"""
+
+
+def test_every_unknown_key_is_named_with_its_line_all_at_once(tmp_path):
+    path = tmp_path / "thu.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    with pytest.raises(CatalogError) as exc:
+        load_catalog_file(path)
+    msg = str(exc.value)
+    # lines counted by hand in SMALL above
+    assert (
+        f"{path}, dòng 20: khóa không xác định 'threshhold' trong sets.ntm.criteria[0].indicators[0]; cho phép: code, name_vi, unit" in msg
+    )
+    assert f"{path}, dòng 21: khóa không xác định 'nguon' trong sets.ntm.criteria[1]; cho phép: number, name_vi" in msg
+    assert f"{path}, dòng 29: khóa không xác định 'nguong' trong sets.nang_cao.recognition_conditions[0]" in msg
+    assert f"{path}, dòng 38: khóa không xác định 'advanced' trong district_sets.huyen_ntm.commune_conditions" in msg
+    assert f"{path}, dòng 39: khóa không xác định 'ghi_chu' trong (gốc)" in msg
+    assert "(5 lỗi)" in msg
+    assert load_catalog_file(_write(tmp_path, _fixed(SMALL))).recognition_conditions["code"].tolist() == ["hai_long"]
+
+
+def _fixed(text):
+    for stray in ("        threshhold: null\n", ", nguon: x", ", nguong: 90", ", advanced: 0.1", "ghi_chu: x\n"):
+        assert stray in text
+        text = text.replace(stray, "")
+    return text
+
+
+def _write(tmp_path, text, name="ok.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_key_written_twice_is_named(tmp_path):
+    # without the stray line 20 of SMALL, nang_cao's tier is on line 23: the repeat is on line 24
+    path = _write(tmp_path, _fixed(SMALL).replace("    tier: advanced\n", "    tier: advanced\n    tier: advanced\n"))
+    with pytest.raises(CatalogError, match=r"\(1 lỗi\):\n  - .*ok\.yaml, dòng 24: khóa 'tier' viết hai lần trong sets\.nang_cao; giữ một$"):
+        load_catalog_file(path)
+
+
+def test_keys_of_a_document_not_read_from_a_file_are_named_without_a_line(doc):
+    doc["sets"]["kieu_mau"]["conditions"][0]["threshold_from"]["facter"] = 1.2
+    with pytest.raises(
+        CatalogError, match=r"  - khóa không xác định 'facter' trong sets\.kieu_mau\.conditions\[0\]\.threshold_from; cho phép: set"
+    ):
+        parse_catalog(doc, "x")
+
+
+def test_override_file_keys_are_checked(tmp_path):
+    path = _write(tmp_path, "catalog: qd318-2022\nsource: x\nthreshold:\n  ntm: {'15.4': {DHNTB: 60}}\n", "o.yaml")
+    with pytest.raises(CatalogError) as exc:
+        load_catalog_file(_write(tmp_path, _shipped("qd318-2022.yaml"), "qd318-2022.yaml"), path)
+    assert f"{path}, dòng 3: khóa không xác định 'threshold' trong (gốc)" in str(exc.value)
+    assert "thiếu khóa bắt buộc 'thresholds'" in str(exc.value)
+
+
+# --- district conditions and recognition conditions --------------------------------------------------------
+
+
+def test_district_ntm_conditions_of_320_are_items_to_record():
+    ref = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))["district_and_higher"]["huyen_ntm_2021_2025"]["conditions"]
+    town = next(c for c in ref if "thị trấn" in c["text_vi"])
+    satisfied = next(c for c in ref if "hài lòng" in c["text_vi"])
+    d = load_catalog("qd318-2022").district_criteria
+    huyen = d[d["set"] == "huyen_ntm"].set_index("criterion")
+    assert (huyen["kind"] == "criterion").sum() == 9  # 320/QĐ-TTg: 9 district criteria
+    cond = huyen[huyen["kind"] == "condition"]
+    assert list(cond.index) == ["thi_tran_van_minh", "hai_long"]
+    assert cond.loc["thi_tran_van_minh", "name_vi"] == town["text_vi"]
+    assert cond.loc["hai_long", "name_vi"] == satisfied["text_vi"]
+    assert set(cond["confidence"]) == {town["confidence"], satisfied["confidence"]} == {"confirmed"}
+    # the town set's own conditions are not known (research: confidence unknown): none are invented
+    assert set(d.loc[d["set"] == "hoan_thanh", "kind"]) == {"criterion"}
+    assert load_catalog("qd1980-2016").district_criteria.columns.tolist() == ["set", "criterion", "name_vi", "confidence", "kind"]
+
+
+def test_recognition_conditions_per_commune_set():
+    ref = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))["tiers"]
+    ntm_ref = next(t for t in ref if t["id"] == "ntm")["conditions"][1:]  # after "meets the criteria"
+    rc = load_catalog("qd318-2022").recognition_conditions
+    assert rc.columns.tolist() == ["set", "code", "name_vi", "confidence"]
+    for set_code in ("ntm", "nang_cao", "kieu_mau"):
+        got = rc[rc["set"] == set_code]
+        assert got["code"].tolist() == ["hai_long", "khong_no_dong_xdcb", "an_ninh_trat_tu"], set_code
+        assert got["name_vi"].tolist() == [c["text_vi"] for c in ntm_ref]
+        assert set(got["confidence"]) == {"confirmed"}
+    old = load_catalog("qd1980-2016").recognition_conditions
+    assert old[["set", "code", "confidence"]].values.tolist() == [["ntm", "khong_no_dong_xdcb", "likely"]]
+
+
+def test_recorded_conditions_need_code_name_confidence_and_source_and_unique_codes(doc):
+    rc = doc["sets"]["ntm"]["recognition_conditions"] = copy.deepcopy(doc["sets"]["ntm"]["recognition_conditions"])
+    del rc[0]["source"]
+    rc[1]["code"] = rc[2]["code"]
+    rc[2]["confidence"] = "sure"
+    doc["district_sets"]["huyen_ntm"]["conditions"][0]["code"] = "3"
+    with pytest.raises(CatalogError) as exc:
+        parse_catalog(doc, "x")
+    msg = str(exc.value)
+    assert "sets.ntm.recognition_conditions[0]: thiếu khóa bắt buộc 'source'" in msg
+    assert "sets.ntm.recognition_conditions[2].code: mã điều kiện 'an_ninh_trat_tu' bị trùng" in msg
+    assert "sets.ntm.recognition_conditions[2].confidence: 'sure' không hợp lệ" in msg
+    assert "district_sets.huyen_ntm.conditions[0].code: mã '3' trùng với số một tiêu chí của bộ" in msg
+    assert "(4 lỗi)" in msg
+
+
+# --- the tier chain ---------------------------------------------------------------------------------------
+
+
+def test_tier_chain_and_tiers_come_from_the_file(doc):
+    c = load_catalog("qd318-2022")
+    assert c.tier_chain() == ["ntm", "nang_cao", "kieu_mau"]
+    assert [c.tier_of(s) for s in c.tier_chain()] == ["ntm", "advanced", "model"]
+    assert load_catalog("qd1980-2016").tier_chain() == ["ntm"]
+    with pytest.raises(CatalogError, match="không có bộ 'kieu_mau'"):
+        load_catalog("qd1980-2016").tier_of("kieu_mau")
+    # the chain follows `requires`, not the order the sets are written in
+    doc["sets"] = {k: doc["sets"][k] for k in ("kieu_mau", "ntm", "nang_cao")}
+    assert parse_catalog(doc, "x").tier_chain() == ["ntm", "nang_cao", "kieu_mau"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: s["nang_cao"].pop("requires"), r"sets: phải có đúng một bộ không có 'requires' \(bộ gốc\); có 2: ntm, nang_cao"),
+        (lambda s: s["ntm"].update(requires="kieu_mau"), r"sets: phải có đúng một bộ không có 'requires' \(bộ gốc\); có 0"),
+        (lambda s: s["kieu_mau"].update(requires="hien_dai"), r"sets\.kieu_mau\.requires: bộ 'hien_dai' không có trong danh mục này"),
+        (lambda s: s["kieu_mau"].update(requires="ntm"), r"sets\.kieu_mau\.requires: bộ 'ntm' đã là bộ yêu cầu của 'nang_cao'"),
+        (
+            lambda s: s["nang_cao"].update(tier="modern"),
+            r"sets\.nang_cao\.tier: hạng 'modern' không xác định; cho phép: ntm, advanced, model",
+        ),
+        (lambda s: s["nang_cao"].update(tier="ntm"), r"sets\.nang_cao\.tier: hạng 'ntm' phải cao hơn hạng 'ntm' của bộ 'ntm'"),
+        (lambda s: s["ntm"].pop("tier"), r"sets\.ntm: thiếu khóa bắt buộc 'tier'"),
+    ],
+    ids=["two-roots", "no-root", "unknown-set", "two-sets-require-one", "unknown-tier", "tier-not-above", "no-tier"],
+)
+def test_a_broken_tier_chain_is_refused(doc, change, message):
+    change(doc["sets"])
+    with pytest.raises(CatalogError, match=message):
+        parse_catalog(doc, "x")
+
+
+def test_a_cycle_of_requires_is_refused(doc):
+    # ntm stays the root; nang_cao and kieu_mau require each other and never reach it
+    doc["sets"]["nang_cao"]["requires"] = "kieu_mau"
+    with pytest.raises(CatalogError) as exc:
+        parse_catalog(doc, "x")
+    assert "sets: các bộ nang_cao, kieu_mau yêu cầu nhau thành vòng (requires), không nối về bộ gốc 'ntm'" in str(exc.value)
