@@ -15,7 +15,7 @@ import pandas as pd
 
 from .province import Province
 from .scoring import TIER_RANK, commune_scores
-from .targets import Milestone, Target, TargetSet
+from .targets import TIERS, Milestone, Target, TargetSet, target_sets_for
 
 MET, NOT_MET, NOT_EVALUATED = "dat", "khong_dat", "chua_danh_gia"
 
@@ -78,12 +78,18 @@ def district_state(
         crit = cat.district_criteria[cat.district_criteria["set"] == district_set]
         rec = results[(results["unit"] == district) & (results["tier_set"] == district_set) & (results["year"] == year)]
         recorded = dict(zip(rec["item"], rec["met"]))
-        failed = [f"{c}. {n}" for c, n in zip(crit["criterion"], crit["name_vi"]) if c in recorded and not bool(recorded[c])]
-        missing = [c for c in crit["criterion"] if c not in recorded]
-        if failed:
-            reasons.append(f"tiêu chí cấp huyện chưa đạt: {'; '.join(failed)}")
-        if missing:
-            unknown.append(f"tiêu chí cấp huyện chưa đánh giá: {len(missing)}/{len(crit)}")
+        for kind, words in (("criterion", "tiêu chí cấp huyện"), ("condition", "điều kiện cấp huyện")):
+            items = crit[crit["kind"] == kind] if "kind" in crit else crit
+            failed = [
+                f"{c}. {n}" if kind == "criterion" else n
+                for c, n in zip(items["criterion"], items["name_vi"])
+                if c in recorded and not bool(recorded[c])
+            ]
+            missing = [c for c in items["criterion"] if c not in recorded]
+            if failed:
+                reasons.append(f"{words} chưa đạt: {'; '.join(failed)}")
+            if missing:
+                unknown.append(f"{words} chưa đánh giá: {len(missing)}/{len(items)}")
     if reasons:
         return NOT_MET, "; ".join(reasons + unknown)
     if unknown:
@@ -103,6 +109,82 @@ def milestone_states(province: Province, results: pd.DataFrame, milestone: Miles
     return out
 
 
+#: the verdict on a dated milestone once its year has passed; before that, the year's own state (MET / NOT_MET /
+#: NOT_EVALUATED) says where the unit stands
+ON_TIME, LATE, MISSED = "dat_dung_han", "dat_muon", "khong_dat_dung_han"
+STATE_WORDS = {
+    MET: "đạt",
+    NOT_MET: "chưa đạt",
+    NOT_EVALUATED: "chưa đánh giá",
+    ON_TIME: "đạt đúng hạn",
+    LATE: "đạt muộn",
+    MISSED: "không đạt đúng hạn",
+}
+
+
+def milestone_judgement(province: Province, results: pd.DataFrame, milestone: Milestone, year: int) -> dict:
+    """A milestone seen from ``year``. Up to its year it is the state of the year being viewed. After its year
+    it is judged at its year: met on time, met late (and in which year), or missed — a success after the year
+    is never plain "đạt". A ``giu_huyen_ntm`` milestone (keep the standard from ``from_year`` to its year) is
+    judged over every year of that span."""
+    first = (milestone.from_year or milestone.year) if milestone.kind == "giu_huyen_ntm" else milestone.year
+    if year < first:
+        span = [year]
+    elif milestone.kind == "giu_huyen_ntm":
+        span = list(range(first, min(year, milestone.year) + 1))
+    else:
+        span = list(range(milestone.year, year + 1)) if year > milestone.year else [year]
+    states = milestone_states(province, results, milestone, span)
+    if not states:
+        return {"nam": year, "trang_thai": NOT_EVALUATED, "ly_do": "năm ngoài bộ tiêu chí", "theo_nam": []}
+    due = {s["nam"]: s for s in states}
+    verdict: dict = {"nam": year, "theo_nam": states}
+    if milestone.kind == "giu_huyen_ntm" and year >= first:
+        # keeping the standard every year: a lost year is a miss for good; after the span, kept throughout is on time
+        lost = [s for s in states if s["trang_thai"] == NOT_MET]
+        unknown = [s for s in states if s["trang_thai"] == NOT_EVALUATED]
+        if lost and (lost[0]["nam"] < year or year >= milestone.year):
+            verdict.update(trang_thai=MISSED, ly_do=f"không giữ được chuẩn năm {lost[0]['nam']}: {lost[0]['ly_do']}")
+        elif lost:
+            verdict.update(trang_thai=NOT_MET, ly_do=lost[0]["ly_do"])
+        elif year >= milestone.year and not unknown:
+            verdict.update(trang_thai=ON_TIME, ly_do=f"giữ chuẩn mọi năm {first}–{milestone.year}")
+        elif unknown and (year >= milestone.year or unknown[-1]["nam"] == year):
+            verdict.update(trang_thai=NOT_EVALUATED, ly_do="; ".join(f"năm {s['nam']}: {s['ly_do']}" for s in unknown))
+        else:
+            verdict.update(trang_thai=states[-1]["trang_thai"], ly_do=states[-1]["ly_do"])
+    elif year <= milestone.year:
+        verdict.update(trang_thai=states[-1]["trang_thai"], ly_do=states[-1]["ly_do"])
+    else:
+        at_year = due.get(milestone.year)
+        later = [s for s in states if s["nam"] > milestone.year and s["trang_thai"] == MET]
+        if at_year is not None and at_year["trang_thai"] == MET:
+            verdict.update(trang_thai=ON_TIME, ly_do=f"đạt năm {milestone.year}")
+        elif later:
+            when = later[0]["nam"]
+            why = f"năm {milestone.year}: {at_year['ly_do']}" if at_year else f"năm {milestone.year} chưa đánh giá"
+            verdict.update(trang_thai=LATE, nam_dat=when, ly_do=f"đạt năm {when}, muộn {when - milestone.year} năm ({why})")
+        elif at_year is not None and at_year["trang_thai"] == NOT_MET:
+            verdict.update(trang_thai=MISSED, ly_do=f"năm {milestone.year}: {at_year['ly_do']}")
+        else:
+            why = at_year["ly_do"] if at_year else "không có số liệu"
+            verdict.update(trang_thai=NOT_EVALUATED, ly_do=f"năm {milestone.year}: {why}")
+    verdict["trang_thai_ten"] = STATE_WORDS[verdict["trang_thai"]]
+    return verdict
+
+
+def milestones_by_unit(results: pd.DataFrame, province: Province, year: int) -> dict[str, list[dict]]:
+    """Every milestone of the target sets that cover ``year``, seen from that year, by district-level unit."""
+    out: dict[str, list[dict]] = {}
+    for ts in target_sets_for(province.code, year):
+        for m in ts.milestones:
+            j = milestone_judgement(province, results, m, year)
+            out.setdefault(m.unit, []).append(
+                {"ma": m.id, "mo_ta": m.mo_ta, "nam_moc": m.year, **{k: v for k, v in j.items() if k != "theo_nam"}}
+            )
+    return out
+
+
 def progress(results: pd.DataFrame, province: Province, year: int, target_sets: list[TargetSet]) -> dict:
     """Actual shares and states in ``year`` against every target and milestone of the given target sets."""
     province.catalogs.for_year(year)
@@ -115,24 +197,18 @@ def progress(results: pd.DataFrame, province: Province, year: int, target_sets: 
         "mau_so": official,
         "xa_co_so_lieu": int(scores["has_data"].sum()),
         "xa_trong_danh_muc": len(scores),
-        "ty_le": {tier: share_of(scores, tier) / official for tier in ("ntm", "advanced", "model")},
+        "ty_le": {tier: share_of(scores, tier) / official for tier in TIERS},
         "bo_muc_tieu": [],
     }
     for ts in target_sets:
         entry = {"ma": ts.id, "ten": ts.name_vi, "muc_tieu": [target_state(t, scores, official) for t in ts.targets], "moc": []}
         for m in ts.milestones:
-            years = [y for y in range(m.from_year or min(year, m.year), year + 1)] if m.kind == "giu_huyen_ntm" else [year]
-            states = milestone_states(province, results, m, years)
-            current = states[-1] if states else {"nam": year, "trang_thai": NOT_EVALUATED, "ly_do": "năm ngoài bộ tiêu chí"}
-            entry["moc"].append(
-                {"ma": m.id, "mo_ta": m.mo_ta, "don_vi": m.unit, "loai": m.kind, "nam_moc": m.year, **current, "theo_nam": states}
-            )
+            j = milestone_judgement(province, results, m, year)
+            entry["moc"].append({"ma": m.id, "mo_ta": m.mo_ta, "don_vi": m.unit, "loai": m.kind, "nam_moc": m.year, **j})
         out["bo_muc_tieu"].append(entry)
     return out
 
 
 def progress_report(store, province: Province, year: int, as_of=None) -> dict:  # noqa: ANN001 - Store, datetime
-    """Progress of the store's results in ``year`` against every target set shipped (for the API)."""
-    from .targets import load_target_set, target_set_ids
-
-    return progress(store.current_results(as_of=as_of), province, year, [load_target_set(t) for t in target_set_ids()])
+    """Progress of the store's results in ``year`` against every target set that covers the year (for the API)."""
+    return progress(store.current_results(as_of=as_of), province, year, target_sets_for(province.code, year))

@@ -5,12 +5,24 @@ scenarios; and a backtest that fits on the data up to a year and scores the fore
 
 Model. Each criterion of a xã is a two-state Markov chain per year: a criterion not met becomes met with
 probability g (its gain rate), one met is lost with probability l. Rates are pooled over xã per criterion
-and set (NTM, advanced), estimated from consecutive years under the same catalogue (a change of criteria set
-is not progress), with a Beta(½, ½) prior; each district-level unit's gain rates are scaled by a factor
-shrunk towards 1 (``prior_strength`` expected gains of weight), so districts move apart only where their
-data supports it. The model conditions of an advanced xã are one chain (all met or not). A criterion whose
-state is unknown at the start is drawn from the share of xã meeting it that year. Vectorised over runs × xã
-× criteria with numpy; common random numbers make scenarios comparable run by run.
+and set, estimated from consecutive years under the same catalogue (a change of criteria set is not progress),
+with a Beta(½, ½) prior; each district-level unit's gain rates are scaled by a factor shrunk towards 1
+(``prior_strength`` expected gains of weight), so districts move apart only where their data supports it. The
+model conditions of an advanced xã are one chain (all met or not). A criterion whose state is unknown at the
+start is drawn from the share of xã meeting it that year. Vectorised over runs × xã × criteria with numpy;
+common random numbers make scenarios comparable run by run.
+
+Catalogue changes (2021 → 2022), the deliberate rule:
+* the sets, their number of criteria and the tier rule (which set requires which) are those of the catalogue
+  in force in each simulated year (after the last catalogue, the last one's);
+* criteria are matched across catalogues by set and number (1980/QĐ-TTg and 318/QĐ-TTg share the 19 topics);
+  rates come only from pairs of consecutive years under one catalogue, pooled over the catalogues;
+* a set the start year's catalogue does not hold (advanced and model when starting in 2021) starts from the
+  recognised tier at the end of the start year: a xã recognised at that set's tier or above starts with every
+  criterion of the set met, any other xã with none;
+* a set with no observed transition up to the start year (advanced in 2022, its first year) borrows the rates
+  of the set it requires (advanced ← NTM), criterion by criterion; the model conditions with no observed
+  transition carry their start state (no xã gains or loses them).
 """
 
 from __future__ import annotations
@@ -23,23 +35,50 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .criteria import Catalog, CatalogSet
 from .province import Province
-from .scoring import TIER_RANK, commune_scores, criterion_status
+from .scoring import TIER_RANK, commune_scores, criterion_status, reached_sets, recognised_tiers
 from .targets import TargetSet
 
-SETS = ("ntm", "nang_cao")
 PRIOR = 0.5  # Beta(½, ½)
-#: gains depend on how far the xã is (criteria of the set met): a xã near the goal pushes to finish
-BAND_EDGES = (10, 15, 17)  # bands: < 10, 10–14, 15–16, 17–19
+#: gains depend on how far the xã is from completing the set: bands by criteria still missing — 10 or more,
+#: 5–9, 3–4, 0–2 (for 19 criteria: under 10 met, 10–14, 15–16, 17–19); a xã near the goal pushes to finish
+MISSING_EDGES = (2, 4, 9)
+BAND_NAMES = ("thiếu ≥10", "thiếu 5–9", "thiếu 3–4", "thiếu 0–2")
 
 
-def band_of(count: np.ndarray) -> np.ndarray:
-    return np.searchsorted(np.array(BAND_EDGES), count, side="right")
+def band_of(missing: np.ndarray) -> np.ndarray:
+    """Band index (0 = furthest) of a count of criteria still missing."""
+    return len(MISSING_EDGES) - np.searchsorted(np.array(MISSING_EDGES), missing, side="left")
+
+
+def criterion_sets(catalogs: CatalogSet) -> dict[str, int]:
+    """The sets made of numbered criteria in any catalogue, in tier order, with their largest number of criteria."""
+    width: dict[str, int] = {}
+    rank: dict[str, int] = {}
+    for c in catalogs.catalogs:
+        for code, info in c.sets.items():
+            if info["criteria_count"] > 0:
+                width[code] = max(width.get(code, 0), info["criteria_count"])
+                rank[code] = TIER_RANK[info["tier"]]
+    return {code: width[code] for code in sorted(width, key=rank.get)}
+
+
+def catalog_of(catalogs: CatalogSet, year: int) -> Catalog:
+    """The catalogue in force in ``year``; after the last catalogue, the last one (its criteria carry on)."""
+    return catalogs.for_year(min(max(year, catalogs.years()[0]), catalogs.years()[-1]))
+
+
+def applicable(catalog: Catalog, code: str, width: int) -> np.ndarray:
+    """Which criteria 1…width belong to set ``code`` in the catalogue (none when it lacks the set)."""
+    n = catalog.sets[code]["criteria_count"] if code in catalog.sets else 0
+    return np.arange(width) < n
 
 
 @dataclass(frozen=True)
 class States:
-    """Observed states: ``crit[set][unit, year, criterion]`` = 1 met, 0 not met, -1 unknown; ``model[unit, year]``."""
+    """Observed states: ``crit[set][unit, year, criterion]`` = 1 met, 0 not met, -1 unknown; ``model[unit, year]``;
+    ``recognised[unit, year]`` the rank of the tier recognised at the end of the year (0: none)."""
 
     units: list[str]
     years: list[int]
@@ -47,23 +86,26 @@ class States:
     crit: dict[str, np.ndarray]
     model: np.ndarray
     catalogs: list[str]  # catalogue of each year
+    catalog_set: CatalogSet
+    recognised: np.ndarray
 
 
-def observed_states(results: pd.DataFrame, province: Province, years: list[int] | None = None) -> States:
-    """The criterion-level state of every xã in every year, from the current results."""
+def observed_states(
+    results: pd.DataFrame, province: Province, years: list[int] | None = None, recognitions: pd.DataFrame | None = None
+) -> States:
+    """The criterion-level state of every xã in every year, from the current results (and recognitions)."""
     years = sorted(set(years if years is not None else results["year"].unique().tolist()))
     units = list(province.registry.xa().index)
     status = criterion_status(results, province, years=years, units=units)
-    code = status["status"].map({"met": 1, "not_met": 0, "not_evaluated": -1}).astype("int8")
-    crit = {}
+    code = status["status"].map({"met": 1, "not_met": 0, "not_evaluated": -1}).astype("int8").to_numpy()
     u_idx = pd.Index(units).get_indexer(status["unit"])
     y_idx = pd.Index(years).get_indexer(status["year"])
-    for s in SETS:
-        arr = np.full((len(units), len(years), 19), -1, dtype="int8")
+    c_idx = status["criterion"].astype(int).to_numpy() - 1
+    crit = {}
+    for s, width in criterion_sets(province.catalogs).items():
+        arr = np.full((len(units), len(years), width), -1, dtype="int8")
         sel = (status["tier_set"] == s).to_numpy()
-        c_idx = status.loc[sel, "criterion"].astype(int).to_numpy() - 1
-        ok = c_idx < 19
-        arr[u_idx[sel][ok], y_idx[sel][ok], c_idx[ok]] = code.to_numpy()[sel][ok]
+        arr[u_idx[sel], y_idx[sel], c_idx[sel]] = code[sel]
         crit[s] = arr
     scores = commune_scores(results, province, years=years, units=units)
     m = np.where(
@@ -71,26 +113,52 @@ def observed_states(results: pd.DataFrame, province: Province, years: list[int] 
         -1,
         np.where(scores["model_met"] == scores["model_total"], 1, np.where(scores["model_not_met"] > 0, 0, -1)),
     )
-    model = m.reshape(len(units), len(years)).astype("int8")
+    recognised = np.zeros((len(units), len(years)), dtype="int8")
+    if recognitions is not None and len(recognitions):
+        for j, y in enumerate(years):
+            r = recognised_tiers(recognitions, y, units=units)
+            recognised[pd.Index(units).get_indexer(r["unit"]), j] = r["recognised_tier"].map(TIER_RANK).to_numpy()
     return States(
         units=units,
         years=years,
         districts=province.registry.units.loc[units, "district_code"].to_numpy(),
         crit=crit,
-        model=model,
+        model=m.reshape(len(units), len(years)).astype("int8"),
         catalogs=[province.catalogs.for_year(y).id for y in years],
+        catalog_set=province.catalogs,
+        recognised=recognised,
     )
+
+
+def observed_tiers(states: States) -> dict[str, np.ndarray]:
+    """[unit, year] reached per tier (ntm / advanced / model) by the catalogue's own tier rule; where the year's
+    catalogue lacks a tier the answer is all False."""
+    shape = (len(states.units), len(states.years))
+    out = {tier: np.zeros(shape, dtype=bool) for tier in ("ntm", "advanced", "model")}
+    for j, y in enumerate(states.years):
+        cat = states.catalog_set.for_year(y)
+        complete = {}
+        for s in cat.sets:
+            if s in states.crit:
+                obs = states.crit[s][:, j, :]
+                complete[s] = (obs[:, applicable(cat, s, obs.shape[1])] == 1).all(axis=1)
+            else:
+                complete[s] = states.model[:, j] == 1
+        for s, reached in reached_sets(cat.sets, complete).items():
+            out[cat.sets[s]["tier"]][:, j] = reached
+    return out
 
 
 @dataclass(frozen=True)
 class Rates:
-    gain: dict[str, np.ndarray]  # per set: [band, 19] yearly probability a criterion not met becomes met
-    loss: dict[str, np.ndarray]  # per set: [2, 19] yearly probability a met criterion is lost (row 1: xã at 19/19)
+    gain: dict[str, np.ndarray]  # per set: [band, criterion] yearly probability a criterion not met becomes met
+    loss: dict[str, np.ndarray]  # per set: [2, criterion] yearly probability a met criterion is lost (row 1: all met)
     district_factor: dict[str, float]  # multiplier on gain rates per district-level unit (1 = pooled)
     model_gain: float
     model_loss: float
     fitted_until: int
     transitions: int  # criterion-years the rates rest on
+    borrowed: dict[str, str] = field(default_factory=dict)  # set -> the set whose rates it took (no transitions)
 
     def gain_matrix(self, set_code: str, districts: np.ndarray) -> np.ndarray:
         """[band, unit, criterion] gain probabilities with each unit's district factor."""
@@ -99,62 +167,68 @@ class Rates:
         return np.minimum(np.clip(self.gain[set_code][:, None, :] * f, 0.0, 0.995), cap)
 
 
+def same_catalogue_pairs(states: States, until: int) -> list[tuple[int, int]]:
+    """Index pairs of consecutive years, both ≤ ``until``, under the same catalogue: the only transitions read."""
+    y, c = states.years, states.catalogs
+    return [(i, i + 1) for i in range(len(y) - 1) if y[i + 1] == y[i] + 1 and y[i + 1] <= until and c[i] == c[i + 1]]
+
+
+def _set_rates(arr: np.ndarray, pairs: list[tuple[int, int]], inside: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Gain [band, criterion] and loss [2, criterion] rates of one set from its observed transitions;
+    ``inside[year]``: the criteria that belong to the set in that year's catalogue."""
+    n_bands, width = len(MISSING_EDGES) + 1, arr.shape[2]
+    g0, g1, l0, l1 = np.zeros((n_bands, width)), np.zeros((n_bands, width)), np.zeros((2, width)), np.zeros((2, width))
+    for a, b in pairs:
+        x, y = arr[:, a, :], arr[:, b, :]
+        known = (x >= 0) & (y >= 0)
+        missing = ((x != 1) & inside[a]).sum(axis=1)  # criteria of the year's set not (yet) met
+        band = band_of(missing)
+        full = (missing == 0).astype(int)
+        for k in range(n_bands):
+            rows = band == k
+            g0[k] += ((x == 0) & known)[rows].sum(axis=0)
+            g1[k] += ((x == 0) & (y == 1) & known)[rows].sum(axis=0)
+        for k in (0, 1):
+            rows = full == k
+            l0[k] += ((x == 1) & known)[rows].sum(axis=0)
+            l1[k] += ((x == 1) & (y == 0) & known)[rows].sum(axis=0)
+    # a band or group without data borrows the criterion's pooled rate (prior centred on it)
+    pooled_g = (g1.sum(axis=0) + PRIOR) / (g0.sum(axis=0) + 2 * PRIOR)
+    pooled_l = (l1.sum(axis=0) + PRIOR) / (l0.sum(axis=0) + 2 * PRIOR)
+    # monotone in progress, so that more criteria never make a xã worse off (scenarios can only help):
+    # gains do not fall as a xã advances, and a xã with every criterion met loses no faster than one below
+    gain = np.maximum.accumulate((g1 + 2 * PRIOR * pooled_g) / (g0 + 2 * PRIOR), axis=0)
+    loss = (l1 + 2 * PRIOR * pooled_l) / (l0 + 2 * PRIOR)
+    loss[1] = np.minimum(loss[1], loss[0])
+    gain = np.minimum(gain, 1.0 - loss.max(axis=0))  # g + l ≤ 1 keeps the coupled runs ordered
+    return gain, loss, int(g0.sum() + l0.sum())
+
+
+def _required_set(catalogs: CatalogSet, code: str) -> str | None:
+    for c in catalogs.catalogs:
+        if code in c.sets:
+            return c.sets[code]["requires"]
+    return None
+
+
 def fit_rates(states: States, until: int | None = None, prior_strength: float = 10.0) -> Rates:
     """Gain and loss rates from the transitions y → y+1 with both years ≤ ``until`` under the same catalogue."""
     until = until if until is not None else states.years[-1]
-    pairs = [
-        (i, i + 1)
-        for i in range(len(states.years) - 1)
-        if states.years[i + 1] == states.years[i] + 1 and states.years[i + 1] <= until and states.catalogs[i] == states.catalogs[i + 1]
-    ]
-    gain, loss = {}, {}
-    total = 0
-    district_obs: dict[str, float] = {}
-    district_exp: dict[str, float] = {}
-    n_bands = len(BAND_EDGES) + 1
-    for s in SETS:
-        arr = states.crit[s]
-        g0 = np.zeros((n_bands, 19))
-        g1 = np.zeros((n_bands, 19))
-        l0 = np.zeros((2, 19))
-        l1 = np.zeros((2, 19))
-        for a, b in pairs:
-            x, y = arr[:, a, :], arr[:, b, :]
-            known = (x >= 0) & (y >= 0)
-            count = (x == 1).sum(axis=1)
-            band = band_of(count)
-            full = (count == 19).astype(int)
-            for k in range(n_bands):
-                rows = band == k
-                g0[k] += ((x == 0) & known)[rows].sum(axis=0)
-                g1[k] += ((x == 0) & (y == 1) & known)[rows].sum(axis=0)
-            for k in (0, 1):
-                rows = full == k
-                l0[k] += ((x == 1) & known)[rows].sum(axis=0)
-                l1[k] += ((x == 1) & (y == 0) & known)[rows].sum(axis=0)
-        # a band or group without data borrows the criterion's pooled rate (prior centred on it)
-        pooled_g = (g1.sum(axis=0) + PRIOR) / (g0.sum(axis=0) + 2 * PRIOR)
-        pooled_l = (l1.sum(axis=0) + PRIOR) / (l0.sum(axis=0) + 2 * PRIOR)
-        # monotone in progress, so that more criteria never make a xã worse off (scenarios can only help):
-        # gains do not fall as a xã advances, and a xã at 19/19 loses no faster than one below
-        gain[s] = np.maximum.accumulate((g1 + 2 * PRIOR * pooled_g) / (g0 + 2 * PRIOR), axis=0)
-        lo = (l1 + 2 * PRIOR * pooled_l) / (l0 + 2 * PRIOR)
-        lo[1] = np.minimum(lo[1], lo[0])
-        loss[s] = lo
-        gain[s] = np.minimum(gain[s], 1.0 - lo.max(axis=0))  # g + l ≤ 1 keeps the coupled runs ordered
-        total += int(g0.sum() + l0.sum())
-        if s == "ntm":
-            for a, b in pairs:
-                x, y = arr[:, a, :], arr[:, b, :]
-                exposed = (x == 0) & (y >= 0)
-                expected = gain[s][band_of((x == 1).sum(axis=1))]  # [unit, 19]
-                for d in np.unique(states.districts):
-                    rows = states.districts == d
-                    district_obs[d] = district_obs.get(d, 0.0) + float(((y == 1) & exposed)[rows].sum())
-                    district_exp[d] = district_exp.get(d, 0.0) + float((exposed[rows] * expected[rows]).sum())
-    factor = {d: (district_obs[d] + prior_strength) / (district_exp[d] + prior_strength) for d in district_obs}
+    pairs = same_catalogue_pairs(states, until)
+    gain, loss, counts = {}, {}, {}
+    inside = {s: [applicable(states.catalog_set.for_year(y), s, arr.shape[2]) for y in states.years] for s, arr in states.crit.items()}
+    for s, arr in states.crit.items():
+        gain[s], loss[s], counts[s] = _set_rates(arr, pairs, inside[s])
+    borrowed = {}
+    for s in states.crit:  # in tier order: a set's required set is settled before it
+        req = _required_set(states.catalog_set, s)
+        if counts[s] == 0 and req in gain:
+            w = min(gain[s].shape[1], gain[req].shape[1])
+            gain[s][:, :w], loss[s][:, :w] = gain[req][:, :w], loss[req][:, :w]
+            borrowed[s] = req
+    factor = _district_factors(states, pairs, gain, inside, prior_strength)
     mg0 = mg1 = ml0 = ml1 = 0.0
-    adv = _tier_series(states)
+    adv = observed_tiers(states)["advanced"]
     for a, b in pairs:
         m_a, m_b = states.model[:, a], states.model[:, b]
         both_adv = adv[:, a] & adv[:, b]
@@ -162,22 +236,39 @@ def fit_rates(states: States, until: int | None = None, prior_strength: float = 
         mg1 += float(((m_a == 0) & (m_b == 1) & both_adv).sum())
         ml0 += float(((m_a == 1) & (m_b >= 0) & both_adv).sum())
         ml1 += float(((m_a == 1) & (m_b == 0) & both_adv).sum())
-    model_loss = (ml1 + PRIOR) / (ml0 + 2 * PRIOR)
+    # the model conditions with no observed transition at all carry their start state (no evidence of movement)
+    model_loss = (ml1 + PRIOR) / (ml0 + 2 * PRIOR) if ml0 + mg0 > 0 else 0.0
+    model_gain = min((mg1 + PRIOR) / (mg0 + 2 * PRIOR), 1.0 - model_loss) if ml0 + mg0 > 0 else 0.0
     return Rates(
         gain=gain,
         loss=loss,
         district_factor=factor,
-        model_gain=min((mg1 + PRIOR) / (mg0 + 2 * PRIOR), 1.0 - model_loss),
+        model_gain=model_gain,
         model_loss=model_loss,
         fitted_until=until,
-        transitions=total,
+        transitions=sum(counts.values()),
+        borrowed=borrowed,
     )
 
 
-def _tier_series(states: States) -> np.ndarray:
-    """Advanced tier observed per unit and year (bool)."""
-    ntm = (states.crit["ntm"] == 1).all(axis=2)
-    return ntm & (states.crit["nang_cao"] == 1).all(axis=2)
+def _district_factors(
+    states: States, pairs: list[tuple[int, int]], gain: dict[str, np.ndarray], inside: dict[str, list[np.ndarray]], prior_strength: float
+) -> dict[str, float]:
+    """Each district-level unit's observed NTM gains over those the pooled rates expect, shrunk towards 1."""
+    base = next(iter(states.crit))  # the first set in tier order: NTM
+    arr = states.crit[base]
+    obs: dict[str, float] = {}
+    exp: dict[str, float] = {}
+    for a, b in pairs:
+        x, y = arr[:, a, :], arr[:, b, :]
+        exposed = (x == 0) & (y >= 0)
+        missing = ((x != 1) & inside[base][a]).sum(axis=1)
+        expected = gain[base][band_of(missing)]  # [unit, criterion]
+        for d in np.unique(states.districts):
+            rows = states.districts == d
+            obs[d] = obs.get(d, 0.0) + float(((y == 1) & exposed)[rows].sum())
+            exp[d] = exp.get(d, 0.0) + float((exposed[rows] * expected[rows]).sum())
+    return {d: (obs[d] + prior_strength) / (exp[d] + prior_strength) for d in obs}
 
 
 @dataclass(frozen=True)
@@ -198,8 +289,25 @@ class Simulation:
     model: np.ndarray
     below: dict[int, np.ndarray]  # min criteria -> [runs, years] xã under that many criteria
     p_ntm: np.ndarray  # [units] probability of being NTM at the horizon
-    blocking: np.ndarray  # [units, 19] probability the criterion is not met at the horizon when not NTM
+    blocking: np.ndarray  # [units, criterion] probability the criterion is not met at the horizon when not NTM
     district_ok: dict[str, np.ndarray] = field(default_factory=dict)  # district -> [runs, years] xã conditions held
+
+
+def start_states(states: States, start_year: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per set: the observed state at the start year [unit, criterion] (1 / 0 / -1 unknown) and the share of xã
+    meeting each criterion that year (to draw the unknown ones). A set the start year's catalogue lacks starts
+    from the recognised tier (see the module doc)."""
+    si = states.years.index(start_year)
+    cat = states.catalog_set.for_year(start_year)
+    out = {}
+    for s, arr in states.crit.items():
+        obs = arr[:, si, :].copy()
+        if s not in cat.sets:
+            tier = next(c.sets[s]["tier"] for c in states.catalog_set.catalogs if s in c.sets)
+            obs[:] = (states.recognised[:, si] >= TIER_RANK[tier])[:, None]
+        share = np.where((obs >= 0).any(axis=0), (obs == 1).sum(axis=0) / np.maximum((obs >= 0).sum(axis=0), 1), 0.0)
+        out[s] = (obs, share)
+    return out
 
 
 def simulate(
@@ -216,25 +324,26 @@ def simulate(
     workers: int | None = None,
 ) -> Simulation:
     """Monte Carlo of every xã from its observed state in ``start_year`` to ``horizon``."""
-    si = states.years.index(start_year)
     years = list(range(start_year + 1, horizon + 1))
     n_units = len(states.units)
-    gains = {s: rates.gain_matrix(s, states.districts).astype("float32") for s in SETS}  # [band, unit, 19]
-    keeps = {s: (1.0 - rates.loss[s]).astype("float32") for s in SETS}  # [2, 19]: P(a met criterion is kept)
+    sets = list(states.crit)
+    base = sets[0]  # NTM
+    width = {s: states.crit[s].shape[2] for s in sets}
+    gains = {s: rates.gain_matrix(s, states.districts).astype("float32") for s in sets}  # [band, unit, criterion]
+    keeps = {s: (1.0 - rates.loss[s]).astype("float32") for s in sets}  # [2, criterion]: P(a met criterion is kept)
+    catalogs = [catalog_of(states.catalog_set, y) for y in years]
+    # criteria outside a year's set count as met and stay so (kept with probability 1)
+    outside = [{s: ~applicable(c, s, width[s]) for s in sets} for c in catalogs]
     unit_idx = np.arange(n_units)
-    forced = np.zeros((n_units, 19), dtype=bool)
+    forced = np.zeros((n_units, width[base]), dtype=bool)
     force_from = 10**9
     if scenario is not None:
         idx = pd.Index(states.units).get_indexer(list(scenario.units))
         for c in scenario.criteria:
             forced[idx[idx >= 0], c - 1] = True
         force_from = scenario.from_year
-    start = {}
-    for s in SETS:
-        obs = states.crit[s][:, si, :]
-        share = np.where((obs >= 0).any(axis=0), (obs == 1).sum(axis=0) / np.maximum((obs >= 0).sum(axis=0), 1), 0.0)
-        start[s] = (obs, share)
-    model_obs = states.model[:, si]
+    start = start_states(states, start_year)
+    model_obs = states.model[:, states.years.index(start_year)]
     out = Simulation(
         years=years,
         ntm=np.zeros((runs, len(years)), dtype="int32"),
@@ -242,56 +351,70 @@ def simulate(
         model=np.zeros((runs, len(years)), dtype="int32"),
         below={m: np.zeros((runs, len(years)), dtype="int32") for m in min_criteria},
         p_ntm=np.zeros(n_units),
-        blocking=np.zeros((n_units, 19)),
+        blocking=np.zeros((n_units, width[base])),
     )
     dist_codes = np.unique(states.districts)
     conds = district_conditions or {}
     for d in dist_codes:
         out.district_ok[d] = np.zeros((runs, len(years)), dtype=bool)
     district_rows = {d: states.districts == d for d in dist_codes}
+    start_cat = states.catalog_set.for_year(start_year)
+
+    def tiers(catalog: Catalog, complete: dict[str, np.ndarray], m_state: np.ndarray) -> dict[str, np.ndarray]:
+        """[run, unit] reached per tier, by the year's catalogue; the model conditions are one chain (m_state)."""
+        reached = reached_sets(catalog.sets, {s: complete.get(s, m_state) for s in catalog.sets})
+        by_tier = {catalog.sets[s]["tier"]: r for s, r in reached.items()}
+        none = np.zeros_like(m_state)
+        return {t: by_tier.get(t, none) for t in ("ntm", "advanced", "model")}
 
     def run_chunk(r0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Runs r0 … r0+chunk: writes their rows of ``out`` and returns their per-xã sums."""
         rn = min(chunk, runs - r0)
         rng = np.random.default_rng([seed, 1, r0])  # one stream per chunk: reproducible in any thread order
         st = {}
-        for s in SETS:
+        for s in sets:
             obs, share = start[s]
-            draw = rng.random((rn, n_units, 19), dtype=np.float32) < share[None, None, :]
+            draw = rng.random((rn, n_units, width[s]), dtype=np.float32) < share[None, None, :]
             st[s] = np.where(obs[None] >= 0, obs[None] == 1, draw)
+            if s in start_cat.sets:
+                st[s] |= ~applicable(start_cat, s, width[s])[None, None, :]
         m_state = np.where(model_obs[None] >= 0, model_obs[None] == 1, False).repeat(rn, axis=0)
-        ntm_tier = st["ntm"].all(axis=2)  # the start year's state (the answer when the horizon is the start year)
+        # the start year's state (the answer when the horizon is the start year)
+        reached = tiers(start_cat, {s: st[s].all(axis=2) for s in sets}, m_state)
         for k, y in enumerate(years):
-            for s in SETS:
-                u = rng.random((rn, n_units, 19), dtype=np.float32)
-                cur = st[s]
-                count = cur.sum(axis=2, dtype=np.int8)
-                threshold = gains[s][band_of(count), unit_idx[None, :]]  # [run, unit, 19]
-                keep = np.where((count == 19)[:, :, None], keeps[s][1], keeps[s][0])
+            for s in sets:
+                u = rng.random((rn, n_units, width[s]), dtype=np.float32)
+                cur = st[s] | outside[k][s][None, None, :]
+                missing = (~cur).sum(axis=2, dtype=np.int16)
+                threshold = gains[s][band_of(missing), unit_idx[None, :]]  # [run, unit, criterion]
+                keep = np.where((missing == 0)[:, :, None], keeps[s][1], keeps[s][0])
                 np.copyto(threshold, keep, where=cur)
+                threshold[:, :, outside[k][s]] = 1.0
                 # one uniform per cell: a met criterion is kept when u < 1 − l, one not met is gained when u < g;
                 # with g + l ≤ 1 a run with more criteria met stays ahead of one with fewer, draw for draw
                 st[s] = u < threshold
-                if s == "ntm" and y >= force_from:
+                if s == base and y >= force_from:
                     st[s] |= forced[None]
-            ntm_tier = st["ntm"].all(axis=2)
-            adv_tier = ntm_tier & st["nang_cao"].all(axis=2)
+            complete = {s: st[s].all(axis=2) for s in sets}
             u = rng.random((rn, n_units), dtype=np.float32)
-            m_state = np.where(m_state, u < 1.0 - rates.model_loss, u < rates.model_gain) & adv_tier
-            out.ntm[r0 : r0 + rn, k] = ntm_tier.sum(axis=1)
-            out.advanced[r0 : r0 + rn, k] = adv_tier.sum(axis=1)
-            out.model[r0 : r0 + rn, k] = m_state.sum(axis=1)
-            met_count = st["ntm"].sum(axis=2)
+            m_state = (
+                np.where(m_state, u < 1.0 - rates.model_loss, u < rates.model_gain) & tiers(catalogs[k], complete, m_state)["advanced"]
+            )
+            reached = tiers(catalogs[k], complete, m_state)
+            out.ntm[r0 : r0 + rn, k] = reached["ntm"].sum(axis=1)
+            out.advanced[r0 : r0 + rn, k] = reached["advanced"].sum(axis=1)
+            out.model[r0 : r0 + rn, k] = reached["model"].sum(axis=1)
+            met_count = (st[base] & ~outside[k][base][None, None, :]).sum(axis=2)
             for m in min_criteria:
                 out.below[m][r0 : r0 + rn, k] = (met_count < m).sum(axis=1)
             for d, rows in district_rows.items():
                 share_needed = conds.get(d, 0.0)
-                ok = ntm_tier[:, rows].all(axis=1)
+                ok = reached["ntm"][:, rows].all(axis=1)
                 if share_needed > 0:
-                    ok &= adv_tier[:, rows].sum(axis=1) >= math.ceil(share_needed * rows.sum() - 1e-9)
+                    ok &= reached["advanced"][:, rows].sum(axis=1) >= math.ceil(share_needed * rows.sum() - 1e-9)
                 out.district_ok[d][r0 : r0 + rn, k] = ok
-        missing = ~ntm_tier
-        return ntm_tier.sum(axis=0), missing.sum(axis=0), (~st["ntm"] & missing[:, :, None]).sum(axis=0)
+        missing = ~reached["ntm"]
+        return reached["ntm"].sum(axis=0), missing.sum(axis=0), (~st[base] & missing[:, :, None]).sum(axis=0)
 
     # numpy releases the GIL in these array operations: chunks run side by side on the machine's cores
     with ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, 4))) as pool:
@@ -322,16 +445,16 @@ def project(
     states: States | None = None,
     rates: Rates | None = None,
 ) -> dict:
-    """The projection from ``start_year`` (default: the last year with data) to ``horizon``, as JSON-ready data."""
+    """The projection from ``start_year`` (default: the last year with data before the horizon) to ``horizon``, as
+    JSON-ready data."""
     states = states or observed_states(results, province)
-    start_year = start_year or states.years[-1]
+    start_year = start_year or default_start_year(states.years, horizon)
     rates = rates or fit_rates(states, until=start_year)
     ts_all = [t for ts in target_sets for t in ts.targets]
     ms_all = [m for ts in target_sets for m in ts.milestones]
     district_conditions = {}
     for m in ms_all:
-        spec_cat = province.catalogs.for_year(min(max(m.year, province.catalogs.years()[0]), province.catalogs.years()[-1]))
-        spec = spec_cat.district_sets.get(m.district_set)
+        spec = catalog_of(province.catalogs, m.year).district_sets.get(m.district_set)
         district_conditions[m.unit] = spec["advanced_share"] if spec else 0.0
     mins = tuple(sorted({t.min_criteria for t in ts_all if t.kind == "min_criteria"})) or (15,)
     sim = simulate(states, rates, start_year, horizon, runs, seed, scenario, min_criteria=mins, district_conditions=district_conditions)
@@ -349,7 +472,7 @@ def project(
                 "kieu_mau": _band(sim.model[:, k] / den),
             }
         )
-    observed = _observed_shares(states, province)
+    observed = _observed_shares(states, province, mins)
     muc_tieu = []
     for t in ts_all:
         if t.year <= start_year or t.year not in sim.years:
@@ -399,7 +522,7 @@ def project(
                 + f" năm {start_year}"
             )
         muc_tieu.append({"ma": m.id, "mo_ta": m.mo_ta, "xac_suat": p, "ghi_chu": note, "can_tren": district_part != "dat"})
-    names = province.catalogs.for_year(min(horizon, province.catalogs.years()[-1])).criterion_names("ntm")
+    names = catalog_of(province.catalogs, horizon).criterion_names(next(iter(states.crit)))
     communes = []
     start_scores = commune_scores(results[results["year"] == start_year], province, years=[start_year]).set_index("unit")
     for i, code in enumerate(states.units):
@@ -437,9 +560,10 @@ def project(
                 s: {
                     "tang_theo_nhom": rates.gain[s].round(4).tolist(),
                     "giam": rates.loss[s].round(4).tolist(),
-                    "nhom": ["<10", "10–14", "15–16", "17–19"],
+                    "nhom": list(BAND_NAMES),
+                    "muon_tu": rates.borrowed.get(s),
                 }
-                for s in SETS
+                for s in states.crit
             },
             "he_so_huyen": {d: round(f, 3) for d, f in rates.district_factor.items()},
             "kieu_mau": {"tang": round(rates.model_gain, 4), "giam": round(rates.model_loss, 4)},
@@ -447,6 +571,13 @@ def project(
             "so_quan_sat": rates.transitions,
         },
     }
+
+
+def default_start_year(years: list[int], horizon: int) -> int:
+    """The last year with data before the horizon (a projection needs at least one year to simulate); the last
+    year with data when none is earlier than the horizon (the answer is then what was observed)."""
+    before = [y for y in years if y < horizon]
+    return max(before) if before else max(years)
 
 
 def _district_criteria_state(province: Province, results: pd.DataFrame, milestone, year: int) -> str:  # noqa: ANN001
@@ -463,30 +594,30 @@ def _district_criteria_state(province: Province, results: pd.DataFrame, mileston
     return "chua_danh_gia"
 
 
-def _observed_shares(states: States, province: Province) -> dict[int, dict]:
-    ntm = (states.crit["ntm"] == 1).all(axis=2)
-    adv = ntm & (states.crit["nang_cao"] == 1).all(axis=2)
-    model = adv & (states.model == 1)
-    met = (states.crit["ntm"] == 1).sum(axis=2)
-    known = (states.crit["ntm"] >= 0).any(axis=2)
+def _observed_shares(states: States, province: Province, minimums: tuple[int, ...]) -> dict[int, dict]:
+    """Observed shares per year by the catalogue's tier rule; a tier the year's catalogue lacks is None."""
+    reached = observed_tiers(states)
+    base = next(iter(states.crit))
+    met = (states.crit[base] == 1).sum(axis=2)
+    known = (states.crit[base] >= 0).any(axis=2)
     out = {}
     for j, y in enumerate(states.years):
         den = province.registry.official_xa_count(y) or len(states.units)
-        has_adv = "nang_cao" in province.catalogs.for_year(y).sets
-        out[y] = {
-            "ntm": float(ntm[:, j].sum() / den),
-            "nang_cao": float(adv[:, j].sum() / den) if has_adv else None,
-            "kieu_mau": float(model[:, j].sum() / den) if has_adv else None,
-            "duoi_15": int((met[:, j] < 15)[known[:, j]].sum()),
-        }
+        held = {info["tier"] for info in province.catalogs.for_year(y).sets.values()}
+        out[y] = {key: float(reached[tier][:, j].sum() / den) if tier in held else None for tier, key in SHARE_KEYS.items()}
+        out[y]["duoi"] = {m: int((met[:, j] < m)[known[:, j]].sum()) for m in minimums}
     return out
+
+
+#: the output's key of the share of each tier (the tier's code in the API)
+SHARE_KEYS = {"ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
 
 
 def _meets(t, obs: dict) -> bool:  # noqa: ANN001 - Target
     if t.kind == "min_criteria":
-        return obs["duoi_15"] == 0
-    key = {"ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}[t.tier]
-    return obs[key] is not None and obs[key] >= t.share - 1e-12
+        return obs["duoi"][t.min_criteria] == 0
+    share = obs[SHARE_KEYS[t.tier]]
+    return share is not None and share >= t.share - 1e-12
 
 
 def closest_to_ntm(
@@ -531,7 +662,7 @@ def backtest(
     rates = fit_rates(states, until=fit_until)
     sim = simulate(states, rates, fit_until, target, runs, seed)
     j = states.years.index(target)
-    actual = (states.crit["ntm"][:, j, :] == 1).all(axis=1)
+    actual = observed_tiers(states)["ntm"][:, j]
     p = sim.p_ntm
     bins = []
     for lo, hi in zip(BINS[:-1], BINS[1:]):
@@ -559,21 +690,30 @@ def backtest(
 def projection_report(
     store, province: Province, horizon: int = 2025, runs: int = 1000, start_year: int | None = None, seed: int = 2025
 ) -> dict:  # noqa: ANN001 - Store
-    """The projection of the store's current results against every target set shipped (for the API)."""
+    """The projection of the store's current results against the province's target sets that cover the horizon
+    (for the API). Without ``start_year`` it starts from the last year with data before the horizon, and says so."""
     from .errors import InvalidParameter, NongthonError
-    from .targets import load_target_set, target_set_ids
+    from .targets import target_sets_for
 
     results = store.current_results()
     if results.empty:
         raise NongthonError("Chưa có kết quả nào trong cơ sở dữ liệu để dự báo")
     years = sorted(set(results["year"]))
-    start = start_year or years[-1]
+    start = start_year or default_start_year(years, horizon)
     if start not in years:
         raise InvalidParameter(f"Không có số liệu năm {start} để bắt đầu dự báo; có các năm: {', '.join(map(str, years))}")
     if not start <= horizon <= start + 15:
         raise InvalidParameter(f"horizon={horizon} phải từ {start} đến {start + 15}")
     if not 1 <= runs <= 10000:
         raise InvalidParameter(f"runs={runs} phải từ 1 đến 10000")
-    return project(
-        results, province, [load_target_set(t) for t in target_set_ids()], horizon=horizon, runs=runs, seed=seed, start_year=start
+    states = observed_states(results, province, recognitions=store.recognitions())
+    out = project(
+        results, province, target_sets_for(province.code, horizon), horizon=horizon, runs=runs, seed=seed, start_year=start, states=states
     )
+    if start_year is None:
+        out["nam_bat_dau_ghi_chu"] = (
+            f"mặc định: năm {start}, năm cuối có số liệu trước năm đích {horizon}"
+            if start < horizon
+            else f"không có số liệu trước năm đích {horizon}: kết quả là số liệu đã lưu năm {start}"
+        )
+    return out

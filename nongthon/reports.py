@@ -15,22 +15,26 @@ import pandas as pd
 from .province import Province
 from .scoring import MET, NOT_EVALUATED, NOT_MET, TIER_RANK, commune_scores, criterion_status
 
-REPORT_COLUMNS = [
-    "ma_don_vi",
-    "ten_don_vi",
-    "so_xa",
-    "dat_ntm",
-    "nang_cao",
-    "kieu_mau",
-    "binh_quan_tieu_chi",
-    "xa_19",
-    "xa_15_18",
-    "xa_10_14",
-    "xa_5_9",
-    "xa_duoi_5",
-]
-#: band edges (inclusive lower bounds) of criteria met; provinces choose them, these are the usual ones
-BANDS = [("xa_19", 19, 99), ("xa_15_18", 15, 18), ("xa_10_14", 10, 14), ("xa_5_9", 5, 9), ("xa_duoi_5", 0, 4)]
+#: the report's configuration: lower bounds of the bands of criteria met below the full set (the national
+#: reports count xã with all criteria, 15 and more, 10 and more, 5 and more, and under 5); the top band is the
+#: catalogue's own number of criteria, so a 10-criterion set gives the bands 10, 5–9, under 5
+BAND_FLOORS = (15, 10, 5)
+HEAD_COLUMNS = ["ma_don_vi", "ten_don_vi", "so_xa", "dat_ntm", "nang_cao", "kieu_mau", "binh_quan_tieu_chi"]
+
+
+def report_bands(criteria_count: int) -> list[tuple[str, int, int]]:
+    """(column, lowest, highest) criteria met for each band of a set of ``criteria_count`` criteria."""
+    bands = [(f"xa_{criteria_count}", criteria_count, criteria_count)]
+    top = criteria_count - 1
+    for floor in (f for f in BAND_FLOORS if f < criteria_count):
+        bands.append((f"xa_{floor}_{top}" if top > floor else f"xa_{floor}", floor, top))
+        top = floor - 1
+    bands.append((f"xa_duoi_{top + 1}", 0, top))
+    return bands
+
+
+def report_columns(criteria_count: int) -> list[str]:
+    return HEAD_COLUMNS + [col for col, _, _ in report_bands(criteria_count)]
 
 
 @dataclass(frozen=True)
@@ -38,14 +42,14 @@ class StandardReport:
     year: int
     catalog: str
     criteria_count: int
-    table: pd.DataFrame  # REPORT_COLUMNS, one row per district-level unit, the province last
+    table: pd.DataFrame  # report_columns(criteria_count), one row per district-level unit, the province last
     xa_with_data: int
     xa_in_registry: int
     official_xa: int | None  # the official number of eligible xã that year, when known
     sample: bool
 
 
-def _summarise(scores: pd.DataFrame, sets: dict) -> dict[str, float | int | None]:
+def _summarise(scores: pd.DataFrame, sets: dict, bands: list[tuple[str, int, int]]) -> dict[str, float | int | None]:
     """One row of the report. A tier whose set the year's catalogue does not hold is not evaluated (None),
     not zero."""
     rank = scores["tier"].map(TIER_RANK)
@@ -57,7 +61,7 @@ def _summarise(scores: pd.DataFrame, sets: dict) -> dict[str, float | int | None
         "kieu_mau": int((rank >= TIER_RANK["model"]).sum()) if "kieu_mau" in sets else None,
         "binh_quan_tieu_chi": round(float(with_data["ntm_met"].mean()), 2) if len(with_data) else float("nan"),
     }
-    for col, lo, hi in BANDS:
+    for col, lo, hi in bands:
         row[col] = int(with_data["ntm_met"].between(lo, hi).sum())
     return row
 
@@ -68,11 +72,12 @@ def standard_report(results: pd.DataFrame, province: Province, year: int, sample
     reg = province.registry
     scores = commune_scores(results[results["year"] == year], province, years=[year])
     scores["district"] = scores["unit"].map(reg.units["district_code"])
+    bands = report_bands(catalog.criteria_count("ntm"))
     rows = []
     for code, d in reg.districts().iterrows():
-        rows.append({"ma_don_vi": code, "ten_don_vi": d["name"], **_summarise(scores[scores["district"] == code], catalog.sets)})
-    rows.append({"ma_don_vi": reg.province_code, "ten_don_vi": reg.province_name, **_summarise(scores, catalog.sets)})
-    table = pd.DataFrame(rows, columns=REPORT_COLUMNS)
+        rows.append({"ma_don_vi": code, "ten_don_vi": d["name"], **_summarise(scores[scores["district"] == code], catalog.sets, bands)})
+    rows.append({"ma_don_vi": reg.province_code, "ten_don_vi": reg.province_name, **_summarise(scores, catalog.sets, bands)})
+    table = pd.DataFrame(rows, columns=report_columns(catalog.criteria_count("ntm")))
     for col in ("nang_cao", "kieu_mau"):
         table[col] = table[col].astype("Int64")  # <NA> where the catalogue has no such set
     return StandardReport(
@@ -88,10 +93,11 @@ def standard_report(results: pd.DataFrame, province: Province, year: int, sample
 
 
 def criterion_report(results: pd.DataFrame, province: Province, year: int, tier_set: str = "ntm") -> pd.DataFrame:
-    """Per criterion of a set: xã that meet it, do not, and are not evaluated (among the xã with data)."""
+    """Per criterion of a set: xã that meet it, do not, and are not evaluated (among the xã with data; results
+    recorded for district-level units belong to ``district_criterion_report``)."""
     catalog = province.catalogs.for_year(year)
     yr = results[results["year"] == year]
-    with_data = sorted(yr["unit"].unique())
+    with_data = sorted(set(yr["unit"]) & set(province.registry.xa().index))
     crit = criterion_status(yr, province, years=[year], units=with_data)
     crit = crit[crit["tier_set"] == tier_set]
     counts = crit.pivot_table(index="criterion", columns="status", aggfunc="size", fill_value=0)
@@ -105,3 +111,29 @@ def criterion_report(results: pd.DataFrame, province: Province, year: int, tier_
     cols = ["tieu_chi", "ten_tieu_chi", "so_xa_dat", "so_xa_chua_dat", "so_xa_chua_danh_gia"]
     out[cols[2:]] = out[cols[2:]].astype("int64")
     return out[cols]
+
+
+DISTRICT_STATES = {True: "dat", False: "khong_dat"}
+
+
+def district_criterion_report(results: pd.DataFrame, province: Province, year: int) -> pd.DataFrame:
+    """The district-level results of a year, their own table: one row per district-level unit, district set
+    and criterion (or condition) of the year's catalogue, with its state — ``dat``, ``khong_dat``, or
+    ``chua_danh_gia`` when nothing was recorded."""
+    catalog = province.catalogs.for_year(year)
+    cols = ["ma_don_vi", "ten_don_vi", "bo_tieu_chi", "tieu_chi", "ten_tieu_chi", "trang_thai"]
+    crit = catalog.district_criteria
+    if crit.empty:
+        return pd.DataFrame(columns=cols)
+    yr = results[(results["year"] == year) & results["tier_set"].isin(list(catalog.district_sets))]
+    recorded = {(u, s, i): m for u, s, i, m in zip(yr["unit"], yr["tier_set"], yr["item"], yr["met"])}
+    rows = []
+    for code, d in province.registry.districts().iterrows():
+        for dset, spec in catalog.district_sets.items():
+            if spec["applies_to"] and d["unit_type"] not in spec["applies_to"]:
+                continue
+            for c, name in zip(crit.loc[crit["set"] == dset, "criterion"], crit.loc[crit["set"] == dset, "name_vi"]):
+                met = recorded.get((code, dset, c))
+                state = "chua_danh_gia" if met is None or pd.isna(met) else DISTRICT_STATES[bool(met)]
+                rows.append([code, d["name"], dset, c, name, state])
+    return pd.DataFrame(rows, columns=cols)

@@ -21,13 +21,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .criteria import ALL_REGIONS, SET_CODES, Catalog
+from .criteria import ALL_REGIONS, SET_CODES, TIERS, Catalog
 from .province import Province
 
 MET, NOT_MET, NOT_EVALUATED = "met", "not_met", "not_evaluated"
 STATUSES = (MET, NOT_MET, NOT_EVALUATED)
 BASES = ("criterion", "indicators", "none")
-TIER_ORDER = ("none", "ntm", "advanced", "model")
+TIER_ORDER = ("none", *TIERS)  # the vocabulary of the catalogues, below their lowest tier
 TIER_RANK = {t: i for i, t in enumerate(TIER_ORDER)}
 SET_PREFIX = {"ntm": "ntm", "nang_cao": "adv", "kieu_mau": "model"}
 
@@ -51,6 +51,7 @@ def _catalog_tables(province: Province, years: list[int]) -> dict[str, pd.DataFr
         "conditions": stack("conditions"),
         "sets": sets,
         "year_catalog": pd.DataFrame({"year": years, "catalog": [province.catalogs.for_year(y).id for y in years]}),
+        "catalogs": {c.id: c for c in cats},
     }
 
 
@@ -272,12 +273,47 @@ def commune_scores(
     hy = results["year"].map(year_pos).fillna(-1).astype("int64").to_numpy()
     seen = (hu >= 0) & (hy >= 0)
     out["has_data"] = np.bincount(hu[seen] * len(years) + hy[seen], minlength=n_cells) > 0
-    ntm_ok = (out["ntm_total"] > 0) & (out["ntm_met"] == out["ntm_total"])
-    adv_ok = ntm_ok & (out["adv_total"] > 0) & (out["adv_met"] == out["adv_total"])
-    model_ok = adv_ok & (out["model_total"] > 0) & (out["model_met"] == out["model_total"])
-    tier = np.select([model_ok, adv_ok, ntm_ok], ["model", "advanced", "ntm"], default="none")
+    tier = np.full(n_cells, "none", dtype=object)
+    for cid, rows in out.groupby("catalog").groups.items():
+        sets = tables["catalogs"][cid].sets
+        complete = {
+            s: (
+                (out.loc[rows, f"{SET_PREFIX[s]}_total"] > 0)
+                & (out.loc[rows, f"{SET_PREFIX[s]}_met"] == out.loc[rows, f"{SET_PREFIX[s]}_total"])
+            ).to_numpy()
+            for s in sets
+        }
+        tier[out.index.get_indexer(rows)] = highest_tier(sets, reached_sets(sets, complete))
     out["tier"] = pd.Series(tier, index=out.index).where(out["has_data"], pd.NA).astype("string")
     return out
+
+
+def reached_sets(sets: dict[str, dict], complete: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The one tier rule, read from the catalogue: a xã reaches a set when it meets every item of that set and
+    has reached the set it ``requires`` (advanced needs NTM, model needs advanced). ``complete[s]``: every item
+    of set s met (any array shape); the answer has the same shape."""
+    out: dict[str, np.ndarray] = {}
+
+    def reach(code: str) -> np.ndarray:
+        if code not in out:
+            required = sets[code]["requires"]
+            out[code] = complete[code] & reach(required) if required else complete[code]
+        return out[code]
+
+    for code in sets:
+        reach(code)
+    return out
+
+
+def highest_tier(sets: dict[str, dict], reached: dict[str, np.ndarray]) -> np.ndarray:
+    """The tier of the highest set reached (by the tier order), "none" where no set is reached."""
+    ordered = sorted(sets, key=lambda code: TIER_RANK[sets[code]["tier"]], reverse=True)
+    shape = next(iter(reached.values())).shape
+    return (
+        np.select([reached[code] for code in ordered], [sets[code]["tier"] for code in ordered], default="none")
+        if ordered
+        else np.full(shape, "none")
+    )
 
 
 def recognised_tiers(recognitions: pd.DataFrame, year: int, units: list[str] | None = None) -> pd.DataFrame:

@@ -15,11 +15,11 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from .criteria import TIERS
 from .errors import StoreError
 
 SCHEMA_VERSION = 4
 RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
-TIERS = ("ntm", "advanced", "model")
 
 metadata = sa.MetaData()
 

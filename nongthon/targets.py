@@ -14,9 +14,9 @@ from importlib import resources
 
 import yaml
 
+from .criteria import TIERS
 from .errors import CatalogError
 
-TIERS = ("ntm", "advanced", "model")
 TARGET_KINDS = ("share", "min_criteria")
 MILESTONE_KINDS = {"huyen_ntm": "huyen_ntm", "giu_huyen_ntm": "huyen_ntm", "hoan_thanh": "hoan_thanh"}  # kind -> district set
 
@@ -54,6 +54,15 @@ class TargetSet:
     name_vi: str
     targets: tuple[Target, ...]
     milestones: tuple[Milestone, ...]
+    year_from: int = 0
+    year_to: int = 0
+    province: str | None = None  # None: national, applies to every province
+
+    def covers(self, year: int) -> bool:
+        return self.year_from <= year <= self.year_to
+
+    def applies_to(self, province_code: str) -> bool:
+        return self.province is None or self.province == province_code
 
 
 def target_set_ids() -> list[str]:
@@ -95,7 +104,17 @@ def load_target_set(target_id: str = "phu-yen-2021-2025") -> TargetSet:
         milestones.append(
             Milestone(m["id"], m["mo_ta"], str(m["unit"]), m["kind"], int(m["year"]), m.get("from_year"), m.get("confidence", "unknown"))
         )
-    return TargetSet(doc["id"], doc["name_vi"], tuple(targets), tuple(milestones))
+    years = doc.get("years")
+    if not isinstance(years, dict) or not isinstance(years.get("from"), int) or not isinstance(years.get("to"), int):
+        raise CatalogError(f"{where0}: years: cần {{from: năm, to: năm}} — các năm bộ mục tiêu áp dụng; có {years!r}")
+    province = None if doc.get("province") is None else str(doc["province"])
+    return TargetSet(doc["id"], doc["name_vi"], tuple(targets), tuple(milestones), years["from"], years["to"], province)
+
+
+def target_sets_for(province_code: str, year: int) -> list[TargetSet]:
+    """Every shipped target set for the province (its own and the national ones) whose years cover ``year``."""
+    sets = [load_target_set(t) for t in target_set_ids()]
+    return [ts for ts in sets if ts.applies_to(province_code) and ts.covers(year)]
 
 
 def load_targets(target_id: str = "phu-yen-2021-2025") -> tuple[Target, ...]:

@@ -1,5 +1,6 @@
 """Targets and milestones: the data files, and the milestone logic for each district-level unit."""
 
+import pandas as pd
 import pytest
 
 from nongthon.errors import CatalogError
@@ -41,11 +42,11 @@ def build(province, district, year, *, ntm=None, advanced=(), district_set="huye
         rows += [dict(unit=code, year=year, item=str(i), met=ok or i < 19) for i in range(1, 20)]
         if code in advanced:
             rows += [dict(unit=code, year=year, tier_set="nang_cao", item=str(i), met=True) for i in range(1, 20)]
-    if district_met is not None:
-        rows += [
-            dict(unit=district, year=year, tier_set=district_set, item=str(i), met=str(i) not in district_met)
-            for i in range(1, n_district + 1)
-        ]
+    if district_met is not None:  # every criterion and condition of the district set, as the catalogue lists them
+        crit = province.catalogs.for_year(year).district_criteria
+        items = list(crit.loc[crit["set"] == district_set, "criterion"])
+        assert len([i for i in items if i.isdigit()]) == n_district
+        rows += [dict(unit=district, year=year, tier_set=district_set, item=i, met=i not in district_met) for i in items]
     return results_frame(rows)
 
 
@@ -67,7 +68,10 @@ def test_tuy_an_ntm_district(province):
     st, why = state(province, build(province, "559", 2023, advanced=two, district_met=("2",)), "559", 2023)
     assert st == "khong_dat" and why == "tiêu chí cấp huyện chưa đạt: 2. Giao thông"
     st, why = state(province, build(province, "559", 2023, advanced=two, district_met=None), "559", 2023)
-    assert st == "chua_danh_gia" and why == "tiêu chí cấp huyện chưa đánh giá: 9/9"
+    assert st == "chua_danh_gia" and why == "tiêu chí cấp huyện chưa đánh giá: 9/9; điều kiện cấp huyện chưa đánh giá: 2/2"
+    # 320/QĐ-TTg: the thị trấn and the residents' satisfaction are conditions too, never a silent pass
+    st, why = state(province, build(province, "559", 2023, advanced=two, district_met=("hai_long",)), "559", 2023)
+    assert st == "khong_dat" and why.startswith("điều kiện cấp huyện chưa đạt: Tỷ lệ hài lòng")
     # a xã with no data: not evaluated (unless something already fails)
     r = build(province, "559", 2023, advanced=two, district_met=())
     r = r[r["unit"] != xa[3]]
@@ -126,3 +130,46 @@ def test_progress_on_the_sample(sample_store, province):
     qg = out["bo_muc_tieu"][1]["muc_tieu"]
     under15 = next(t for t in qg if t["ma"] == "qg_khong_xa_duoi_15")
     assert under15["trang_thai"] == "khong_dat" and under15["so_xa_duoi"] > 0
+
+
+def test_a_dated_milestone_is_judged_at_its_year(province):
+    """Tuy An (559) must be an NTM district in 2023. Seen from 2025: met in 2023 → on time; failed in 2023 and met in
+    2025 → late, in 2025 (never plain "đạt"); failed in 2023 and every year after → missed. Before and in 2023
+    the year's own state is shown."""
+    from nongthon.progress import milestone_judgement
+
+    tuy_an = next(m for m in load_target_set().milestones if m.unit == "559")
+    xa = xa_of(province, "559")
+    two = tuple(xa[:2])
+    ok = {y: build(province, "559", y, advanced=two, district_met=()) for y in (2022, 2023, 2024, 2025)}
+    bad = {y: build(province, "559", y, ntm=(xa[5],), advanced=two, district_met=()) for y in (2022, 2023, 2024, 2025)}
+
+    def judge(by_year, year):
+        return milestone_judgement(province, pd.concat(list(by_year.values()), ignore_index=True), tuy_an, year)
+
+    on_time = judge(ok, 2025)
+    assert (on_time["trang_thai"], on_time["trang_thai_ten"]) == ("dat_dung_han", "đạt đúng hạn")
+    late = judge({2023: bad[2023], 2024: bad[2024], 2025: ok[2025]}, 2025)
+    assert (late["trang_thai"], late["nam_dat"], late["trang_thai_ten"]) == ("dat_muon", 2025, "đạt muộn")
+    assert "muộn 2 năm" in late["ly_do"] and "1 xã chưa đạt chuẩn" in late["ly_do"]
+    missed = judge(bad, 2025)
+    assert missed["trang_thai"] == "khong_dat_dung_han" and missed["ly_do"].startswith("năm 2023:")
+    assert judge(bad, 2023)["trang_thai"] == "khong_dat" and judge(ok, 2022)["trang_thai"] == "dat"
+
+
+def test_keeping_the_standard_is_judged_over_every_year(province):
+    """Tây Hòa (562) keeps the NTM-district standard 2022–2025: one lost year (2023) is a miss when seen from
+    2025, even though 2025 itself is met."""
+    from nongthon.progress import milestone_judgement
+
+    keep = next(m for m in load_target_set().milestones if m.unit == "562")
+    xa = xa_of(province, "562")
+    two = tuple(xa[:2])
+    years = {y: build(province, "562", y, advanced=two, district_met=()) for y in (2022, 2024, 2025)}
+    years[2023] = build(province, "562", 2023, ntm=(xa[4],), advanced=two, district_met=())
+    r = pd.concat(list(years.values()), ignore_index=True)
+    j = milestone_judgement(province, r, keep, 2025)
+    assert j["trang_thai"] == "khong_dat_dung_han" and "năm 2023" in j["ly_do"]
+    assert [s["nam"] for s in j["theo_nam"]] == [2022, 2023, 2024, 2025]
+    years[2023] = build(province, "562", 2023, advanced=two, district_met=())
+    assert milestone_judgement(province, pd.concat(list(years.values()), ignore_index=True), keep, 2025)["trang_thai"] == "dat_dung_han"

@@ -1,6 +1,7 @@
 """Projections on cases whose answer is known, scenarios, the ranking and the backtest."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from nongthon.projection import Scenario, backtest, closest_to_ntm, fit_rates, observed_states, project, simulate
@@ -123,9 +124,78 @@ def test_backtest_output(province, sample_results):
 
 
 def test_horizon_equal_to_the_last_year_reports_what_was_observed_and_beyond_projects(province, sample_results):
-    out = project(sample_results, province, [load_target_set()], horizon=2025, runs=50)
+    by_default = project(sample_results, province, [load_target_set()], horizon=2025, runs=50)
+    assert by_default["nam_bat_dau"] == 2024 and [y["nam"] for y in by_default["theo_nam"]] == [2025]  # the last year before
+    out = project(sample_results, province, [load_target_set()], horizon=2025, runs=50, start_year=2025)
     assert out["theo_nam"] == [] and out["nam_bat_dau"] == 2025
     ntm = next(m for m in out["muc_tieu"] if m["ma"] == "xa_ntm_2025")
     assert ntm["xac_suat"] == 1.0 and "theo số liệu đã lưu" in ntm["ghi_chu"]  # 70/82 = 85 % ≥ 80 % in the sample
-    beyond = project(sample_results, province, [load_target_set()], horizon=2027, runs=50)
+    beyond = project(sample_results, province, [load_target_set()], horizon=2027, runs=50, start_year=2025)
     assert [y["nam"] for y in beyond["theo_nam"]] == [2026, 2027]
+
+
+def test_the_readme_example_starts_before_the_horizon_and_says_so(sample_store, province):
+    """/api/projections?horizon=2025&runs=1000 with data up to 2025: starts in 2024 (the last year before)."""
+    from nongthon.projection import projection_report
+
+    out = projection_report(sample_store, province, horizon=2025, runs=100)
+    assert out["nam_bat_dau"] == 2024 and [y["nam"] for y in out["theo_nam"]] == [2025]
+    assert out["nam_bat_dau_ghi_chu"] == "mặc định: năm 2024, năm cuối có số liệu trước năm đích 2025"
+
+
+def ntm_rows(units, years, met_upto=19, tier_set="ntm"):
+    return [dict(unit=u, year=y, tier_set=tier_set, item=str(i), met=i <= met_upto) for u in units for y in years for i in range(1, 20)]
+
+
+def test_the_advanced_xa_of_the_start_year_carry_into_the_simulation(province):
+    """Every xã NTM 2020–2022 without a loss, 10 of them advanced in 2022 (the first year of the advanced set, so no
+    advanced transition yet): started in 2022, about 10 of 83 official xã stay advanced every year (a handful of
+    losses at most), never 0."""
+    xa = list(province.registry.xa().index)
+    rows = ntm_rows(xa, [2020, 2021, 2022]) + ntm_rows(xa[:10], [2022], tier_set="nang_cao")
+    out = project(results_frame(rows), province, [load_target_set()], horizon=2025, runs=200, start_year=2022)
+    for y in out["theo_nam"]:
+        assert y["nang_cao"]["trung_binh"] >= 0.9 * 10 / 83, y
+        assert y["nang_cao"]["p10"] > 0
+    assert out["toc_do"]["bo_tieu_chi"]["nang_cao"]["muon_tu"] == "ntm"  # its rates borrowed from the NTM set
+
+
+def test_a_set_the_start_catalogue_lacks_starts_from_the_recognised_tier(province):
+    """Started in 2021 (1980/QĐ-TTg has no advanced set): the 6 xã recognised advanced on 2021-12-20 start advanced,
+    the others not; advanced then needs all 19 advanced criteria, so about 6 of 83 in 2022."""
+    xa = list(province.registry.xa().index)
+    results = results_frame(ntm_rows(xa, [2019, 2020, 2021]))
+    recognitions = pd.DataFrame(
+        {
+            "id": range(6),
+            "unit": xa[:6],
+            "tier": "advanced",
+            "action": "recognise",
+            "decision_number": "1/QĐ",
+            "decision_date": "2021-12-20",
+        }
+    )
+    states = observed_states(results, province, recognitions=recognitions)
+    out = project(results, province, [load_target_set()], horizon=2023, runs=200, start_year=2021, states=states)
+    first = out["theo_nam"][0]
+    assert first["nam"] == 2022 and 5 / 83 <= first["nang_cao"]["trung_binh"] <= 6 / 83 + 1e-9
+    assert first["ntm"]["trung_binh"] > 0.95 * 82 / 83
+
+
+def test_the_projection_counts_advanced_only_on_top_of_ntm(province):
+    """The catalogue's chain (advanced requires NTM): every xã meets all 19 advanced criteria but misses NTM
+    criterion 19 every year, with no xã ever gaining it — so no xã is advanced, in any run."""
+    xa = list(province.registry.xa().index)
+    rows = ntm_rows(xa, [2022, 2023, 2024], met_upto=18) + ntm_rows(xa, [2022, 2023, 2024], tier_set="nang_cao")
+    out = project(results_frame(rows), province, [load_target_set()], horizon=2025, runs=200, start_year=2024)
+    assert out["theo_nam"][-1]["nang_cao"]["p90"] < 0.05
+    assert out["theo_nam"][-1]["nang_cao"]["trung_binh"] <= out["theo_nam"][-1]["ntm"]["trung_binh"]
+
+
+def test_a_change_of_catalogue_is_not_read_as_losses(province):
+    """All xã fall from 19 to 10 criteria from 2021 (1980/QĐ-TTg) to 2022 (318/QĐ-TTg) — a new, stricter set, not
+    lost progress — and hold steady otherwise: the loss rates stay near zero."""
+    xa = list(province.registry.xa().index)
+    rows = ntm_rows(xa, [2019, 2020, 2021]) + ntm_rows(xa, [2022, 2023, 2024], met_upto=10)
+    rates = fit_rates(observed_states(results_frame(rows), province), until=2024)
+    assert rates.loss["ntm"].max() < 0.01
