@@ -173,3 +173,22 @@ def test_keeping_the_standard_is_judged_over_every_year(province):
     assert [s["nam"] for s in j["theo_nam"]] == [2022, 2023, 2024, 2025]
     years[2023] = build(province, "562", 2023, advanced=two, district_met=())
     assert milestone_judgement(province, pd.concat(list(years.values()), ignore_index=True), keep, 2025)["trang_thai"] == "dat_dung_han"
+
+
+def test_exactly_15_criteria_is_not_under_15(province):
+    """'Không còn xã dưới 15 tiêu chí': a xã at exactly 15 is not under; one at 14 is. Hand-made: every xã at 19
+    but one at 15 → met; then one at 14 → not met, 1 xã under."""
+    from nongthon.progress import target_state
+
+    under15 = next(t for t in load_target_set("qd263-2025").targets if t.kind == "min_criteria")
+    xa = list(province.registry.xa().index)
+
+    def scores_with(last):
+        rows = [dict(unit=u, year=2025, item=str(i), met=True) for u in xa[:-1] for i in range(1, 20)]
+        rows += [dict(unit=xa[-1], year=2025, item=str(i), met=i <= last) for i in range(1, 20)]
+        return commune_scores(results_frame(rows), province, years=[2025])
+
+    at15 = target_state(under15, scores_with(15), 82)
+    assert (at15["trang_thai"], at15["so_xa_duoi"]) == ("dat", 0)
+    at14 = target_state(under15, scores_with(14), 82)
+    assert (at14["trang_thai"], at14["so_xa_duoi"]) == ("khong_dat", 1)

@@ -205,3 +205,36 @@ def test_revoking_ntm_ends_the_higher_tiers_too(province):
     assert recognised_tiers(rec, 2023).set_index("unit").loc[A, "recognised_tier"] == "advanced"
     assert recognised_tiers(rec, 2024).empty
     assert recognised_tiers(rec, 2025).set_index("unit").loc[A, "recognised_tier"] == "ntm"
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0, "met"), (1, "not_met"), (3, "not_met")])
+def test_absence_indicator_is_met_only_at_zero(province, value, expected):
+    """9.1 Nhà tạm, dột nát (kind absence): met when none is left, whatever the count otherwise."""
+    from nongthon.scoring import indicator_status
+
+    assert indicator_status(results_frame([ind(A, 2023, "9.1", value=value)]), province)["status"].item() == expected
+
+
+def test_a_region_threshold_wins_over_the_every_region_value(province):
+    """An override gives 15.4 both '*': 70 and DHNTB: 60; the catalogue has TDMNPB: 50. The most specific value
+    wins (region and year, region, '*' and year, '*'): a DHNTB xã takes 60 (65 met, 55 not), a xã on the TDMNPB
+    thresholds its region's 50 (55 met), and with only '*': 70 given, a DHNTB xã takes 70 (65 not met)."""
+    from nongthon.criteria import apply_overrides, catalog_set
+    from nongthon.scoring import indicator_status
+
+    base = province.catalogs.by_id("qd318-2022")
+    doc = {"catalog": "qd318-2022", "source": "kiểm thử", "thresholds": {"ntm": {"15.4": {"*": 70, "DHNTB": 60}}}}
+    cat = apply_overrides(base, doc, "override.yaml")
+    p = replace(province, catalogs=catalog_set([province.catalogs.by_id("qd1980-2016"), cat]))
+    r = results_frame([ind(A, 2023, "15.4", value=65.0), ind(B, 2023, "15.4", value=55.0)])
+    got = indicator_status(r, p).set_index("unit")["status"]
+    assert (got[A], got[B]) == ("met", "not_met")  # 65 ≥ 60 (DHNTB), 55 < 60
+    tdmnpb = replace(p, tdmnpb_communes=frozenset({B}))
+    assert indicator_status(r, tdmnpb).set_index("unit")["status"][B] == "met"  # 55 ≥ 50, TDMNPB's own value
+    only_star = replace(
+        p,
+        catalogs=catalog_set(
+            [province.catalogs.by_id("qd1980-2016"), apply_overrides(base, {**doc, "thresholds": {"ntm": {"15.4": {"*": 70}}}}, "o.yaml")]
+        ),
+    )
+    assert indicator_status(r, only_star).set_index("unit")["status"][A] == "not_met"  # 65 < 70 when only '*' is given
