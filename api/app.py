@@ -9,11 +9,13 @@ import sqlalchemy.exc as sa_exc
 from fastapi import Body, Depends, FastAPI, File, Header, Query, Request, Response, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
+from starlette.exceptions import HTTPException
 
 from nongthon import entries
 from nongthon.accounts import User, authenticate
 from nongthon.errors import NongthonError
-from nongthon.layers import LayerCache, Payload, commune_detail, summary
+from nongthon.layers import commune_detail, summary
 from nongthon.maps import map_html
 from nongthon.progress import progress_report
 from nongthon.projection import projection_report
@@ -21,7 +23,8 @@ from nongthon.province import Province, load_province
 from nongthon.store import Store
 from nongthon.workbooks import workbook_for_year
 
-from .errors import PayloadTooLarge, PreconditionRequired, database_busy, nongthon_error, validation_error
+from .cache import LayerCache, Payload, none_match
+from .errors import PayloadTooLarge, PreconditionRequired, database_busy, http_error, nongthon_error, server_error, validation_error
 from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
@@ -29,14 +32,15 @@ AS_OF_DOC = "Thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z): dữ liệ
 
 
 def send(request: Request, payload: Payload) -> Response:
-    """The cached payload, gzip when the client accepts it, 304 when its ETag is current."""
-    headers = {"ETag": payload.etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    inm = request.headers.get("if-none-match", "")
-    if payload.etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*":
+    """The cached payload, gzip when the client accepts it, 304 when If-None-Match names the ETag of the
+    representation it would get (gzip and identity each have their own)."""
+    body, etag, encoding = payload.representation(request.headers.get("accept-encoding", ""))
+    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
+    if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(payload.gzipped, media_type=payload.media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return Response(payload.body, media_type=payload.media_type, headers=headers)
+    if encoding:
+        headers["Content-Encoding"] = encoding
+    return Response(body, media_type=payload.media_type, headers=headers)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,7 +56,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     store = Store.open(settings.db)
     province = province or load_province()
     cache = LayerCache(store, province)
-    app = FastAPI(
+    # /docs and /redoc from the assets in the fastapi-offline package, not a CDN: they work with no internet
+    app = FastAPIOffline(
         title="nongthon",
         description="Theo dõi xây dựng nông thôn mới theo từng xã — lớp bản đồ (GeoJSON), báo cáo và bản đồ cho lãnh đạo.",
         version="0.1.0",
@@ -61,6 +66,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     app.add_exception_handler(NongthonError, nongthon_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(sa_exc.OperationalError, database_busy)
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, server_error)
 
     def reader(request: Request) -> User | None:
         """Reads are open unless the setting requires at least a viewer token."""
@@ -135,7 +142,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         horizon: int = Query(2025, description="Năm đích"),
         runs: int = Query(1000, description="Số lần mô phỏng (1–10000)"),
         start_year: int | None = Query(
-            None, description="Năm bắt đầu (mặc định: năm mới nhất có số liệu); tốc độ ước lượng từ số liệu đến năm này"
+            None,
+            description="Năm bắt đầu (mặc định: năm cuối có số liệu trước năm đích, ghi trong nam_bat_dau_ghi_chu); tốc độ ước lượng từ số liệu đến năm này",
         ),
     ) -> Response:
         """Cached per version of the data. ``muc_tieu``: [{ma, mo_ta, xac_suat}] for every target and milestone."""
@@ -152,9 +160,16 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     )
     def get_assessments(code: str, year: int) -> JSONResponse:
         data = entries.current_assessments(store, province, code, year)
-        return JSONResponse(data, headers={"ETag": f'"{data["phien_ban"]}"', "Cache-Control": "no-cache"})
+        return JSONResponse(data, headers={"ETag": entries.etag(code, year, data["phien_ban"]), "Cache-Control": "no-cache"})
 
-    @app.put("/api/communes/{code}/assessments/{year}", summary="Ghi kết quả của một xã trong một năm (cần If-Match)")
+    @app.put(
+        "/api/communes/{code}/assessments/{year}",
+        summary="Ghi kết quả của một xã trong một năm (cần If-Match)",
+        responses={
+            412: {"description": "If-Match không phải ETag hiện tại (cũ, của tài nguyên khác, sai dạng, thẻ yếu W/…); không ghi gì"},
+            428: {"description": "Thiếu tiêu đề If-Match"},
+        },
+    )
     def put_assessments(
         code: str,
         year: int,
@@ -168,13 +183,16 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
                 }
             ],
         ),
-        if_match: str | None = Header(None, description="ETag nhận được khi đọc kết quả của xã-năm này"),
+        if_match: str | None = Header(
+            None, description='ETag nhận được khi đọc kết quả của xã-năm này (ví dụ "22303-2024-3"), hoặc * nếu xã-năm đã có kết quả'
+        ),
         user: User = Depends(writer),
     ) -> JSONResponse:
         """Results at criterion or indicator level, with their source and note. The write is refused with 412 when
-        If-Match is not the current ETag of the commune-year (someone else wrote since), and with 428 without it."""
-        expected = entries.parse_etag(if_match) if if_match else None
-        if expected is None:
+        If-Match names no current tag of the commune-year: stale (someone else wrote since), another resource's,
+        malformed or weak (weak tags never match for If-Match, RFC 9110 §13.1.1). `*` matches a commune-year that
+        already has results (version ≥ 1); a first write sends the tag of version 0 from GET. 428 without If-Match."""
+        if if_match is None:
             raise PreconditionRequired(
                 f"Cần tiêu đề If-Match với ETag hiện tại của xã {code} năm {year} (đọc bằng GET /api/communes/{code}/assessments/{year}), "
                 "để không ghi đè thay đổi của người khác."
@@ -189,7 +207,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             code,
             year,
             items,
-            expected_version=expected,
+            if_match=if_match,
             source=str(body.get("nguon") or f"sửa qua API bởi {user.name}"),
             note=body.get("ghi_chu"),
         )

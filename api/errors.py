@@ -1,12 +1,21 @@
-"""The one table that maps library exceptions to HTTP answers. Bodies are JSON: {"loi": message}."""
+"""The one table that maps library exceptions to HTTP answers, and the one way an error leaves the app:
+under /api and /ogc a JSON body {"loi": message}; anywhere else (the /map page, an unknown page) an HTML
+page in Vietnamese from templates/loi.html, with the same status and message and a link back to the map."""
 
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
+from string import Template
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from nongthon.accounts import AccountError, NotAllowed, NotAuthenticated
+from nongthon.entries import PreconditionFailed
 from nongthon.errors import CatalogError, ImportRejected, InvalidParameter, NongthonError, StoreError, UnknownUnit, UnknownYear
 from nongthon.layers import UnknownCriterion, UnknownDetail
 from nongthon.store import StaleVersion
@@ -24,6 +33,7 @@ STATUS = [
     (NotAuthenticated, 401),
     (NotAllowed, 403),
     (StaleVersion, 412),
+    (PreconditionFailed, 412),
     (PreconditionRequired, 428),
     (PayloadTooLarge, 413),
     (AccountError, 400),
@@ -46,7 +56,34 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
-async def nongthon_error(_request: Request, exc: NongthonError) -> JSONResponse:
+#: the heading of the HTML error page, by status
+TITLES = {
+    400: "Yêu cầu không hợp lệ",
+    401: "Cần đăng nhập",
+    403: "Không có quyền",
+    404: "Không tìm thấy",
+    405: "Phương thức không được hỗ trợ",
+    412: "Số liệu đã thay đổi",
+    413: "Tệp quá lớn",
+    422: "Tham số không hợp lệ",
+    428: "Thiếu điều kiện ghi",
+    500: "Lỗi máy chủ",
+    503: "Máy chủ đang bận",
+}
+JSON_PATHS = ("/api", "/ogc", "/openapi.json")  # everything else is a page for people
+PAGE = Template((Path(__file__).parent / "templates" / "loi.html").read_text(encoding="utf-8"))
+
+
+def answer(request: Request, status: int, body: dict, headers: dict | None = None) -> Response:
+    """JSON under /api and /ogc; an HTML page elsewhere (the message escaped: it may repeat user text)."""
+    path = request.url.path
+    if any(path == p or path.startswith(p + "/") for p in JSON_PATHS):
+        return JSONResponse(body, status_code=status, headers=headers)
+    page = PAGE.substitute(status=status, title=escape(TITLES.get(status, "Có lỗi")), message=escape(body["loi"]))
+    return HTMLResponse(page, status_code=status, headers=headers)
+
+
+async def nongthon_error(request: Request, exc: NongthonError) -> Response:
     status = status_of(exc)
     body: dict = {"loi": str(exc)}
     if isinstance(exc, ImportRejected):
@@ -58,7 +95,27 @@ async def nongthon_error(_request: Request, exc: NongthonError) -> JSONResponse:
             ],
         }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse(body, status_code=status, headers=headers)
+    return answer(request, status, body, headers)
+
+
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    """The router's own answers: no such path (404), a method the path does not take (405, with Allow)."""
+    path, status, headers = request.url.path, exc.status_code, exc.headers
+    if status == 404:
+        message = f"Không có đường dẫn {path}; xem các đường dẫn của API tại /docs, bản đồ tại /map."
+    elif status == 405:
+        # every route of the path, not only the first one the router tried (GET and PUT are two routes)
+        routes = [r for r in request.app.routes if r.matches(request.scope)[0] != Match.NONE]
+        headers = {**(headers or {}), "Allow": ", ".join(sorted({m for r in routes for m in getattr(r, "methods", None) or ()}))}
+        message = f"Phương thức {request.method} không dùng được cho {path}; chỉ dùng: {headers['Allow']}."
+    else:
+        message = f"{TITLES.get(status, 'Có lỗi')} (HTTP {status}): {exc.detail}"
+    return answer(request, status, {"loi": message}, headers)
+
+
+async def server_error(request: Request, _exc: Exception) -> Response:
+    """Anything unforeseen: 500 in the same form (the details go to the server log, not to the client)."""
+    return answer(request, 500, {"loi": "Lỗi máy chủ không lường trước; không có gì được ghi thêm. Vui lòng báo quản trị viên."})
 
 
 #: what a parameter must look like, by pydantic's error type
@@ -71,7 +128,7 @@ EXPECTED_VI = {
 }
 
 
-async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
     problems, details = [], []
     for e in exc.errors():
         where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
@@ -79,13 +136,14 @@ async def validation_error(_request: Request, exc: RequestValidationError) -> JS
         expected = EXPECTED_VI.get(e.get("type", ""), e.get("msg", ""))
         problems.append(f"tham số {where}={value!r}: {expected}")
         details.append({"tham_so": where, "gia_tri": None if value is None else str(value), "yeu_cau": expected})
-    return JSONResponse({"loi": "; ".join(problems), "chi_tiet": details}, status_code=422)
+    return answer(request, 422, {"loi": "; ".join(problems), "chi_tiet": details})
 
 
-async def database_busy(_request: Request, exc: Exception) -> JSONResponse:
+async def database_busy(request: Request, exc: Exception) -> Response:
     """The database could not be reached or stayed locked (another long write): 503, try again."""
-    return JSONResponse(
+    return answer(
+        request,
+        503,
         {"loi": "Cơ sở dữ liệu đang bận hoặc không truy cập được; vui lòng thử lại sau ít phút.", "chi_tiet": str(exc).splitlines()[0]},
-        status_code=503,
-        headers={"Retry-After": "30"},
+        {"Retry-After": "30"},
     )

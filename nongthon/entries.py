@@ -4,18 +4,20 @@ so that the API and any other front end apply the same rules."""
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
 
+from . import imports
 from .accounts import NotAllowed, User
 from .errors import ImportRejected, NongthonError, RowError, UnknownUnit
-from .imports import validate_rows
 from .province import Province
 from .store import Store, WriteSummary
 from .text import nfc
+from .validation import result_value, validate_rows
 
 TIER_BY_CODE = {"ntm": "ntm", "nang_cao": "advanced", "kieu_mau": "model"}
 CODE_BY_TIER = {v: k for k, v in TIER_BY_CODE.items()}
@@ -26,15 +28,53 @@ ACTIONS = {"cong_nhan": "recognise", "thu_hoi": "revoke"}
 class Recorded:
     summary: WriteSummary
     version: int  # the commune-year's version after the write
-
-    @property
-    def etag(self) -> str:
-        return f'"{self.version}"'
+    etag: str  # its entity tag, as GET answers it
 
 
-def parse_etag(value: str) -> int | None:
-    text = value.strip().removeprefix("W/").strip('"')
-    return int(text) if text.isdigit() else None
+class PreconditionFailed(NongthonError):
+    """An If-Match that names no current tag of the commune-year (HTTP 412): nothing is written."""
+
+
+def etag(code: str, year: int, version: int) -> str:
+    """The entity tag of a commune-year: code, year and version, so that no other commune-year's tag
+    (nor a layer's) can match by chance."""
+    return f'"{code}-{year}-{version}"'
+
+
+def parse_etag(tag: str, code: str, year: int) -> int | None:
+    """The version named by one entity tag of this commune-year (``"22303-2024-12"``), or None for any other
+    tag. Tags compare strongly for If-Match (RFC 9110 §13.1.1): a weak tag ``W/"…"`` names nothing, and
+    neither does another commune-year's tag, ``-012`` or a number longer than any version (18 digits)."""
+    m = re.fullmatch(re.escape(f'"{code}-{year}-') + r'(0|[1-9][0-9]{0,17})"', tag.strip())
+    return int(m[1]) if m else None
+
+
+def matched_version(store: Store, code: str, year: int, if_match: str) -> int | None:
+    """The current version of the commune-year when the If-Match value names its tag, None for ``*`` on a
+    commune-year that exists; PreconditionFailed otherwise.
+
+    A commune-year *exists* once something was recorded for it (version ≥ 1, by import, sample or edit):
+    versions only grow, so ``*`` stays true until the write. Before that, GET still answers with no results
+    and the tag of version 0; send that tag to write the first results, as ``*`` never creates one."""
+    current = store.version(code, year)
+    url = f"GET /api/communes/{code}/assessments/{year}"
+    if if_match.strip() == "*":
+        if current > 0:
+            return None
+        raise PreconditionFailed(
+            f"If-Match: * chỉ khớp khi xã {code} năm {year} đã có kết quả, nhưng xã-năm này chưa có kết quả nào; "
+            f"hãy gửi If-Match: {etag(code, year, 0)} (ETag nhận từ {url}) để ghi kết quả đầu tiên. Không có gì được ghi."
+        )
+    named = [v for v in (parse_etag(t, code, year) for t in if_match.split(",")) if v is not None]
+    if current in named:
+        return current
+    why = " (đã được sửa bởi người khác sau khi bạn đọc)" if named and max(named) < current else ""
+    shown = if_match if len(if_match) <= 40 else if_match[:40] + "…"
+    raise PreconditionFailed(
+        f"Tiêu đề If-Match: {shown or '(để trống)'} không phải ETag hiện tại của xã {code} năm {year}{why}; cần đúng ETag nhận từ {url} "
+        f"(dạng {etag(code, year, 12)}, có dấu ngoặc kép, không có W/ — thẻ yếu không bao giờ khớp). "
+        "Không có gì được ghi: hãy tải lại số liệu rồi sửa tiếp."
+    )
 
 
 def commune_unit(province: Province, code: str) -> pd.Series:
@@ -74,14 +114,17 @@ def record_results(
     year: int,
     items: list[dict],
     *,
-    expected_version: int,
+    if_match: str,
     source: str,
     note: str | None = None,
 ) -> Recorded:
-    """Write one commune-year's results if ``expected_version`` is still current (else StaleVersion)."""
+    """Write one commune-year's results if ``if_match`` (``*`` or a list of entity tags, as HTTP's If-Match)
+    names its current version (see ``matched_version``); checked after the unit, the permission and the
+    year, and again under the write lock, so a write in between still ends in StaleVersion."""
     commune_unit(province, code)
     user.check_write(province.registry, code)
     province.catalogs.for_year(year)
+    expected = matched_version(store, code, year, if_match)
     if not items:
         raise ImportRejected("yêu cầu", [RowError(0, "ket_qua", "[]", "cần ít nhất một kết quả {bo_tieu_chi, tieu_chi, ket_qua}")])
     shape = [
@@ -115,9 +158,10 @@ def record_results(
         author=user.name,
         kind="edit",
         note=nfc(note) if note else None,
-        expected_versions={(code, year): expected_version},
+        expected_versions={} if expected is None else {(code, year): expected},
     )
-    return Recorded(summary, store.version(code, year))
+    version = store.version(code, year)
+    return Recorded(summary, version, etag(code, year, version))
 
 
 def record_recognition(store: Store, province: Province, user: User, payload: dict) -> int:
@@ -159,12 +203,7 @@ def _text(x: object) -> str | None:
     return None if x is None or (isinstance(x, float) and pd.isna(x)) else str(x)
 
 
-def _word(met: object, value: object) -> str | float | None:
-    if met is not None and not pd.isna(met):
-        return "dat" if bool(met) else "khong_dat"
-    if value is not None and not pd.isna(value):
-        return float(value)
-    return None
+_word = result_value
 
 
 def history(store: Store, province: Province, code: str) -> dict:
@@ -207,66 +246,33 @@ def history(store: Store, province: Province, code: str) -> dict:
     }
 
 
-def is_workbook(data: bytes, filename: str = "") -> bool:
-    """A workbook by its content (a zip) or by its name (so that a broken .xlsx is reported as a workbook)."""
-    return data[:4] == b"PK\x03\x04" or filename.lower().endswith((".xlsx", ".xlsm"))
+def district_guard(user: User, province: Province) -> Callable[[pd.DataFrame], None] | None:
+    """For an editor limited to a district: a check that refuses a write touching any xã outside it (the
+    editor may send the province's workbook, but change only its own xã). None for everyone else."""
+    if user.role != "editor" or not user.district:
+        return None
+    units = province.registry.units
+
+    def within_district(to_write: pd.DataFrame) -> None:
+        outside = sorted(u for u in set(to_write["unit"]) if units.at[u, "district_code"] != user.district)
+        if outside:
+            names = ", ".join(f"{units.at[u, 'name']} ({u})" for u in outside[:10])
+            raise NotAllowed(
+                f"Tài khoản {user.name} chỉ được sửa số liệu của {units.at[user.district, 'name']}; "
+                f"tệp thay đổi {len(outside)} xã ngoài phạm vi: {names}{' …' if len(outside) > 10 else ''}. Không có gì được ghi."
+            )
+
+    return within_district
 
 
 def import_file(
     store: Store, province: Province, user: User, data: bytes, filename: str, *, dry_run: bool = False, note: str | None = None
 ) -> dict:
-    """An uploaded workbook (.xlsx) or interchange CSV: validated whole, then written in one transaction
-    (or, with ``dry_run``, only compared). An editor limited to a district may touch only its xã."""
-    from .imports import decode, parse_csv
-    from .workbooks import only_edits, read_workbook
-
+    """An uploaded workbook (.xlsx) or interchange CSV, through the same import path as ``nongthon import``
+    (``imports.import_file``), for a user allowed to write; an editor limited to a district may change only
+    its xã. The answer is the import's report."""
     user.check_write(province.registry)
-    warnings: list[str] = []
-    untouched = 0
-    if is_workbook(data, filename):
-        year, rows, warnings, read_at = read_workbook(data, filename, province)
-        rows, untouched = only_edits(store, rows, read_at, filename)  # cells left as downloaded are not written back
-    else:
-        text, _ = decode(data, filename)
-        rows, _ = parse_csv(text, filename, province)
-
-    def within_district(to_write: pd.DataFrame) -> None:
-        """An editor limited to a district may send the province's workbook, but change only its own xã."""
-        if user.role != "editor" or not user.district:
-            return
-        district = province.registry.units["district_code"]
-        outside = sorted(u for u in set(to_write["unit"]) if district[u] != user.district)
-        if outside:
-            names = ", ".join(f"{province.registry.units.at[u, 'name']} ({u})" for u in outside[:10])
-            raise NotAllowed(
-                f"Tài khoản {user.name} chỉ được sửa số liệu của {province.registry.units.at[user.district, 'name']}; "
-                f"tệp thay đổi {len(outside)} xã ngoài phạm vi: {names}{' …' if len(outside) > 10 else ''}. Không có gì được ghi."
-            )
-
-    digest = hashlib.sha256(data).hexdigest()[:12]
-    summary = store.write_results(
-        rows, source=f"{filename} (sha256 {digest})", author=user.name, kind="import", note=note, dry_run=dry_run, guard=within_district
+    result = imports.import_file(
+        store, province, data, filename, author=user.name, note=note, dry_run=dry_run, guard=district_guard(user, province)
     )
-    summary = replace(summary, unchanged=summary.unchanged + untouched)
-    diff = summary.diff
-    names = province.registry.units["name"]
-    return {
-        "tep": filename,
-        "thu_nghiem": dry_run,
-        "da_ghi": not dry_run and summary.written > 0,
-        "tom_tat": {"moi": summary.new, "thay_doi": summary.changed, "khong_doi": summary.unchanged},
-        "canh_bao": warnings,
-        "chi_tiet": [
-            {
-                "ma_xa": r.unit,
-                "ten_xa": names[r.unit],
-                "nam": int(r.year),
-                "bo_tieu_chi": r.tier_set,
-                "tieu_chi": r.item,
-                "trang_thai": {"new": "moi", "changed": "thay_doi", "unchanged": "khong_doi"}[r.outcome],
-                "cu": _word(r.met_old, r.value_old),
-                "moi": _word(r.met, r.value),
-            }
-            for r in diff.itertuples()
-        ],
-    }
+    return result.report(province)

@@ -1,6 +1,7 @@
 """The HTTP API: contents, ETag / 304 / gzip, pick-up of writes from another process, error answers."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -91,13 +92,53 @@ def test_districts_summary_and_commune_details(client, mapped_store, province):
         ("/api/communes/99999", 404, "mã gồm 5 chữ số"),
         ("/api/communes/563", 404, "Không có xã/phường/thị trấn mã '563'"),
         ("/api/summary?year=2015", 404, "các năm được hỗ trợ"),
-        ("/map?year=2040", 404, "các năm được hỗ trợ"),
+        ("/api/khong-co", 404, "Không có đường dẫn /api/khong-co"),
+        ("/api/communes/22303/khong-co", 404, "Không có đường dẫn /api/communes/22303/khong-co"),
+        ("/ogc/khong-co", 404, "Không có đường dẫn /ogc/khong-co"),
     ],
 )
 def test_errors_say_what_is_allowed(client, url, status, needle):
     r = client.get(url)
-    assert r.status_code == status
+    assert r.status_code == status and r.headers["content-type"] == "application/json"
     assert needle in r.json()["loi"], r.json()
+
+
+def test_a_wrong_method_is_405_with_every_allowed_method(client):
+    r = client.post("/api/summary")
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    assert r.json() == {"loi": "Phương thức POST không dùng được cho /api/summary; chỉ dùng: GET."}
+    r = client.delete("/api/communes/22303/assessments/2024")  # GET and PUT are two routes on one path
+    assert r.status_code == 405 and r.headers["allow"] == "GET, PUT" and "chỉ dùng: GET, PUT" in r.json()["loi"]
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status", "needle"),
+    [
+        ("GET", "/map?year=1999", 404, "Năm 1999 không thuộc bộ tiêu chí nào"),
+        ("GET", "/map?year=2040", 404, "các năm được hỗ trợ"),
+        ("GET", "/map?year=abc", 422, "phải là số nguyên"),
+        ("GET", "/trang-khong-co", 404, "Không có đường dẫn /trang-khong-co"),
+        ("POST", "/map", 405, "Phương thức POST không dùng được cho /map; chỉ dùng: GET."),
+    ],
+)
+def test_pages_answer_errors_with_a_vietnamese_html_page(client, method, url, status, needle):
+    r = client.request(method, url)
+    assert r.status_code == status and r.headers["content-type"] == "text/html; charset=utf-8"
+    assert r.text.startswith("<!DOCTYPE html>") and '<html lang="vi">' in r.text and f"<title>Lỗi {status}" in r.text
+    assert needle in r.text and '<a href="/map">' in r.text and '{"loi"' not in r.text
+
+
+def test_the_error_page_escapes_what_the_user_typed(client):
+    r = client.get("/<script>alert(1)</script>")
+    assert r.status_code == 404 and "<script>" not in r.text
+    assert "Không có đường dẫn /&lt;script&gt;alert(1)&lt;/script&gt;" in r.text
+
+
+def test_an_unforeseen_error_is_500_in_the_same_form(mapped_store, monkeypatch):
+    monkeypatch.setattr("nongthon.entries.history", lambda *_: 1 / 0)
+    with TestClient(create_app(mapped_store.engine.url.database), raise_server_exceptions=False) as c:
+        r = c.get("/api/communes/22303/history")
+    assert r.status_code == 500 and r.json()["loi"].startswith("Lỗi máy chủ") and "ZeroDivision" not in r.text
 
 
 def test_map_page_and_docs(client):
@@ -108,6 +149,16 @@ def test_map_page_and_docs(client):
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/layers/communes", "/api/layers/districts", "/api/communes/{code}", "/api/summary", "/map"} <= set(paths)
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_load_their_assets_from_this_server(client, page):
+    html = client.get(page).text
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert any(a.endswith(".js") for a in assets)
+    assert not [a for a in assets if "//" in a], assets  # no CDN, no fonts from elsewhere
+    for a in assets:
+        assert client.get(a).status_code == 200, a
 
 
 def test_library_never_imports_fastapi():
@@ -147,7 +198,7 @@ def test_progress_and_projections(client):
         "/api/projections", params={"horizon": 2025, "runs": 200, "start_year": 2023}, headers={"If-None-Match": r.headers["etag"]}
     )
     assert again.status_code == 304  # cached per version of the data
-    default = client.get("/api/projections?runs=50").json()  # from the last year with data (2025) to 2025
-    assert default["nam_bat_dau"] == 2025 and default["theo_nam"] == []
+    default = client.get("/api/projections?runs=50").json()  # from the last year with data before the horizon (README)
+    assert default["nam_bat_dau"] == 2024 and [y["nam"] for y in default["theo_nam"]] == [2025]
     assert client.get("/api/projections?runs=0").status_code == 422
     assert "phải từ" in client.get("/api/projections?horizon=2060").json()["loi"]

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from api.app import create_app
 from api.settings import Settings
 from nongthon.accounts import AccountError, NotAuthenticated, add_user, authenticate, list_users, revoke_user
+from nongthon.store import Store
 from nongthon.workbooks import INDICATORS, SET_SHEETS
 
 NTM = SET_SHEETS["ntm"]
@@ -174,6 +175,73 @@ def test_permissions(office, province):
     assert "tệp thay đổi 1 xã" in r.json()["loi"]  # the unchanged rows of other districts are not held against it
     r = office.post("/api/imports", files={"tep": ("x.xlsx", buf.getvalue(), XLSX)}, headers=office.login("viewer"))
     assert r.status_code == 403
+
+
+def test_an_if_match_naming_no_current_tag_is_412_and_writes_nothing(office, province, mapped_store):
+    code, other = xa_in(province, SON_HOA)[:2]
+    url = f"/api/communes/{code}/assessments/2024"
+    cur = office.get(url)
+    etag = cur.headers["etag"]
+    assert etag == f'"{code}-2024-1"' and office.get(f"/api/communes/{other}/assessments/2024").headers["etag"] == f'"{other}-2024-1"'
+    met = {r["tieu_chi"]: r["ket_qua"] for r in cur.json()["ket_qua"] if r["bo_tieu_chi"] == "ntm" and r["cap"] == "criterion"}["1"]
+    body = {"ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "1", "ket_qua": "khong_dat" if met == "dat" else "dat"}]}  # a real change
+    history, rows = office.get(f"/api/communes/{code}/history").json(), len(mapped_store.history())
+    cases = {
+        "a made-up tag": '"stale-etag"',
+        "the tag of another xã at the same version": f'"{other}-2024-1"',
+        "the tag of another year": f'"{code}-2023-1"',
+        "a layer's tag": office.get("/api/layers/communes?year=2024").headers["etag"],
+        "unquoted": "abc",
+        "unquoted version": f"{code}-2024-1",
+        "a non-ASCII digit": '"²"'.encode(),
+        "weak (never matches for If-Match)": f'W/"{code}-2024-1"',
+        "zero-padded version": f'"{code}-2024-01"',
+        "an older version": f'"{code}-2024-0"',
+        "5,000 digits": '"' + "7" * 5000 + '"',
+        "5,000 digits, bare": "7" * 5000,
+        "empty": "",
+    }
+    for name, value in cases.items():
+        r = office.put(url, json=body, headers={**office.login("admin"), "If-Match": value})
+        assert r.status_code == 412, (name, r.status_code, r.text[:300])
+        loi = r.json()["loi"]
+        shown = value.decode("latin-1") if isinstance(value, bytes) else value  # as the server reads header bytes
+        assert loi.startswith("Tiêu đề If-Match: " + (shown[:40] or "(để trống)")), (name, loi)
+        assert f"GET /api/communes/{code}/assessments/2024" in loi and "Không có gì được ghi" in loi, (name, loi)
+        assert len(loi) < 400 and ("…" in loi) == (len(shown) > 40), (name, loi)
+    assert (
+        "đã được sửa bởi người khác"
+        in office.put(url, json=body, headers={**office.login("admin"), "If-Match": f'"{code}-2024-0"'}).json()["loi"]
+    )
+    # preconditions come after what the request would answer without them: an unknown xã stays 404
+    r = office.put("/api/communes/99999/assessments/2024", json=body, headers={**office.login("admin"), "If-Match": '"stale-etag"'})
+    assert r.status_code == 404 and "mã gồm 5 chữ số" in r.json()["loi"]
+    assert office.get(url).headers["etag"] == etag
+    assert office.get(f"/api/communes/{code}/history").json() == history and len(mapped_store.history()) == rows
+    # a list that names the current tag matches (RFC 9110: If-Match is a list of tags)
+    r = office.put(url, json=body, headers={**office.login("admin"), "If-Match": f'"stale-etag", {etag}'})
+    assert r.status_code == 200 and r.headers["etag"] == f'"{code}-2024-2"' and r.json()["thay_doi"] == 1
+
+
+def test_if_match_star_matches_only_a_commune_year_with_results(tmp_path, province):
+    """`*` matches when the commune-year exists, i.e. something was recorded for it (version >= 1); it never
+    creates the first results: those need the tag of version 0 that GET answers."""
+    store = Store.open(tmp_path / "empty.db")
+    admin = {"Authorization": "Bearer " + add_user(store, province.registry, "Quản trị", "admin")}
+    store.close()
+    url = "/api/communes/22303/assessments/2024"
+    body = {"ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "1", "ket_qua": "dat"}]}
+    with TestClient(create_app(tmp_path / "empty.db")) as c:
+        empty = c.get(url)
+        assert empty.json()["ket_qua"] == [] and empty.headers["etag"] == '"22303-2024-0"'
+        r = c.put(url, json=body, headers={**admin, "If-Match": "*"})
+        assert r.status_code == 412 and "If-Match: *" in r.json()["loi"] and '"22303-2024-0"' in r.json()["loi"]
+        assert c.get(url).json()["ket_qua"] == [] and c.get("/api/communes/22303/history").json()["thay_doi"] == []
+        first = c.put(url, json=body, headers={**admin, "If-Match": empty.headers["etag"]})
+        assert first.status_code == 200 and first.headers["etag"] == '"22303-2024-1"' and first.json()["moi"] == 1
+        again = c.put(url, json={"ket_qua": [{**body["ket_qua"][0], "ket_qua": "khong_dat"}]}, headers={**admin, "If-Match": " * "})
+        assert again.status_code == 200 and again.headers["etag"] == '"22303-2024-2"' and again.json()["thay_doi"] == 1
+        assert c.get(url).json()["ket_qua"][0]["ket_qua"] == "khong_dat"
 
 
 def test_recognitions(office, province):
