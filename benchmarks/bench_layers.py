@@ -32,8 +32,9 @@ SHARED_GPKG = ROOT.parent / "shared" / "geodata" / "phu_yen_pre2025.gpkg"
 COPIES = 95
 YEAR = 2023
 
+from api.cache import LayerCache  # noqa: E402
 from nongthon.boundaries import current_layer, import_boundaries  # noqa: E402
-from nongthon.layers import LayerCache, commune_properties  # noqa: E402
+from nongthon.layers import commune_properties  # noqa: E402
 from nongthon.province import load_province  # noqa: E402
 from nongthon.sample import load_sample  # noqa: E402
 from nongthon.store import Store  # noqa: E402

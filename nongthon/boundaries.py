@@ -37,6 +37,7 @@ SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".zip", ".fgb"}
 CODE_COLUMNS = ("ma", "ma_xa", "maxa", "gso_code", "code", "ma_dvhc", "wardcode", "ward_code")
 NAME_COLUMNS = ("ten", "ten_xa", "tenxa", "name", "name_short", "ward", "ward_name", "name_3")
 DISTRICT_COLUMNS = ("ten_huyen", "tenhuyen", "huyen", "district_name", "district", "name_2")
+COORD_DECIMALS = 7  # 1e-7° ≈ 1 cm: the precision boundaries are stored and served at
 
 
 class BoundaryError(NongthonError):
@@ -57,6 +58,13 @@ def vn2000_tm3(central_meridian: float, scale: float = 0.9999, name: str | None 
 
 
 PHU_YEN_TM3 = vn2000_tm3(108.5, name="VN-2000 / TM-3 Phú Yên (KTT 108°30′)")
+
+
+def rfc7946(geoms: gpd.GeoSeries, decimals: int = COORD_DECIMALS) -> gpd.GeoSeries:
+    """Polygons as RFC 7946 §3.1.6 wants them: every exterior ring counter-clockwise, every hole clockwise;
+    coordinates rounded to ``decimals`` so that JSON shows 13.0829756, not the float noise 13.082975599999997."""
+    rounded = shapely.transform(geoms.values, lambda xy: np.round(xy, decimals))
+    return gpd.GeoSeries(shapely.orient_polygons(rounded, exterior_cw=False), index=geoms.index, crs=geoms.crs)
 
 
 def geodesic_area_km2(geoms: gpd.GeoSeries) -> np.ndarray:
@@ -299,7 +307,8 @@ def _overlap_m2(geoms: gpd.GeoSeries) -> float:
 
 def _clean_coverage(features: dict[str, bytes], gap_width_m: float = 2.0) -> tuple[dict[str, bytes], dict]:
     """Make the polygons a clean coverage — no overlaps, gaps narrower than ``gap_width_m`` closed, shared
-    edges identical — so that simplification keeps neighbours' borders shared. Works in a metric CRS."""
+    edges identical — so that simplification keeps neighbours' borders shared. Works in a metric CRS; the
+    result is stored in lon/lat as ``rfc7946`` shapes it."""
     units = list(features)
     lonlat = gpd.GeoSeries(shapely.from_wkb([features[u] for u in units]), index=units, crs=WGS84)
     metric = lonlat.to_crs(lonlat.estimate_utm_crs())
@@ -314,7 +323,7 @@ def _clean_coverage(features: dict[str, bytes], gap_width_m: float = 2.0) -> tup
         "units_changed": int((change > 1.0).sum()),
         "max_change_m2": round(float(change.max()), 1),
     }
-    out = cleaned.to_crs(WGS84)
+    out = rfc7946(cleaned.to_crs(WGS84))
     return {u: shapely.to_wkb(g) for u, g in out.items()}, stats
 
 
@@ -350,7 +359,7 @@ def schematic_layer(registry: Registry) -> gpd.GeoDataFrame:
     for point_i, cell_i in zip(*owner):
         geom[point_i] = shapely.intersection(cell_list[cell_i], outline)
     gdf = gpd.GeoDataFrame(geometry=gpd.GeoSeries(geom, index=metric.index, crs=metric.crs)).to_crs(WGS84)
-    gdf["geometry"] = gdf.geometry.map(_polygonal)
+    gdf["geometry"] = rfc7946(gdf.geometry.map(_polygonal))
     return gdf
 
 

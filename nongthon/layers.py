@@ -1,10 +1,11 @@
-"""Map layers: units × scores joined with the boundary layer, as GeoJSON (RFC 7946, EPSG:4326) — built once
-per change of data and kept in memory, serialised and gzip-compressed, with an ETag.
+"""Map layers: units × scores joined with the boundary layer, as GeoJSON (RFC 7946, EPSG:4326).
 
-Geometry is simplified as one coverage (shapely's coverage_simplify) so that shared borders stay shared,
-then coordinates are rounded to 1e-5° (about a metre). Geometry is cached per boundary version and
-properties per results version, so a write of results rebuilds only the properties, and an import of
-boundaries only the geometry. This module knows nothing of URLs: the API and the map call it.
+Building only: the properties of each unit, the geometry at a level of detail, the feature collection.
+At default detail the geometry is simplified as one coverage (shapely's coverage_simplify) so that shared
+borders stay shared, then coordinates are rounded to 1e-5° (about a metre); ``full`` keeps the stored
+geometry, rounded to 1e-7°. Rings are oriented as RFC 7946 §3.1.6 wants (exterior counter-clockwise).
+This module knows nothing of URLs or of caching: ``api/cache.py`` keeps the built responses per version of
+the data (gzip, ETag, LRU), and the map page calls the builders directly.
 
 Feature properties of the communes layer (the first four are fixed; other tools rely on them):
 
@@ -33,25 +34,21 @@ Feature properties of the communes layer (the first four are fixed; other tools 
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import json
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry import mapping
 
-from .boundaries import WGS84, BoundaryLayer, current_layer
+from .boundaries import COORD_DECIMALS, WGS84, BoundaryLayer, rfc7946
 from .errors import NongthonError
 from .province import Province
-from .reports import criterion_report, standard_report
+from .reports import criterion_report, district_criterion_report, standard_report
 from .scoring import commune_scores, criterion_status, recognised_tiers
-from .store import Store, to_utc_naive
+from .store import Store
 from .units import COMMUNE_TYPES, DISTRICT_TYPES
 
 TIER_CODES = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
@@ -62,7 +59,7 @@ STATUS_CODES = {"met": "dat", "not_met": "khong_dat", "not_evaluated": "chua_dan
 #: about 600 m for a national layer; ``detail=full`` gives the stored geometry for close-up work.
 VIEW_PIXELS = 1280
 MIN_TOLERANCE_M = 5.0
-GRID_DEG = 1e-5  # ≈ 1.1 m
+GRID_DECIMALS = 5  # default detail: coordinates on a grid of 1e-5° ≈ 1.1 m
 DETAILS = ("default", "full")
 
 
@@ -74,19 +71,13 @@ class UnknownDetail(NongthonError, ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class Payload:
-    """A serialised response: the body, its gzip form and a strong ETag."""
+def check_detail(detail: str) -> None:
+    if detail not in DETAILS:
+        raise UnknownDetail(f"detail={detail!r} không hợp lệ; chọn: {', '.join(DETAILS)}")
 
-    body: bytes
-    gzipped: bytes
-    etag: str
-    media_type: str
 
-    @classmethod
-    def of(cls, text: str, media_type: str) -> Payload:
-        body = text.encode("utf-8")
-        return cls(body, gzip.compress(body, compresslevel=6, mtime=0), '"' + hashlib.sha256(body).hexdigest()[:32] + '"', media_type)
+def check_year(province: Province, year: int) -> None:
+    province.catalogs.for_year(year)  # raises UnknownYear with the allowed years
 
 
 def simplify_tolerance_m(metric: gpd.GeoSeries) -> float:
@@ -98,27 +89,34 @@ def simplify_tolerance_m(metric: gpd.GeoSeries) -> float:
 def simplified_geometries(layer: BoundaryLayer, detail: str, district_of: pd.Series) -> tuple[gpd.GeoSeries, gpd.GeoSeries]:
     """Communes and districts at a level of detail, EPSG:4326. At default detail the communes are simplified
     as one coverage (borders stay shared, no gaps, no overlaps) and rounded to about a metre; the districts are
-    the union of their communes. ``full`` keeps the stored geometry."""
+    the union of their communes. ``full`` keeps the stored geometry, rounded to 1e-7°. Either way the rings
+    are oriented as RFC 7946 wants, whatever the boundary layer or the union gave."""
+    check_detail(detail)
     geoms = layer.communes.geometry
     groups = geoms.index.map(district_of)
     if detail == "full":
         districts = gpd.GeoSeries({d: shapely.union_all(g.values) for d, g in geoms.groupby(groups)}, crs=WGS84)
-        return geoms, districts
+        return rfc7946(geoms, COORD_DECIMALS), rfc7946(districts, COORD_DECIMALS)
     metric = geoms.to_crs(geoms.estimate_utm_crs())
     simple = gpd.GeoSeries(shapely.coverage_simplify(metric.values, simplify_tolerance_m(metric)), index=metric.index, crs=metric.crs)
     districts = gpd.GeoSeries({d: shapely.coverage_union_all(g.values) for d, g in simple.groupby(groups)}, crs=metric.crs)
 
-    def rounded(gs: gpd.GeoSeries) -> gpd.GeoSeries:
-        return gpd.GeoSeries(shapely.set_precision(gs.to_crs(WGS84).values, GRID_DEG), index=gs.index, crs=WGS84)
+    def rounded(gs: gpd.GeoSeries) -> gpd.GeoSeries:  # snapped to the grid keeping them valid, then written plainly
+        snapped = gpd.GeoSeries(shapely.set_precision(gs.to_crs(WGS84).values, 10.0**-GRID_DECIMALS), index=gs.index, crs=WGS84)
+        return rfc7946(snapped, GRID_DECIMALS)
 
     return rounded(simple), rounded(districts)
 
 
-def _geojson_strings(geoms: gpd.GeoSeries) -> dict[str, str]:
-    return dict(zip(geoms.index, shapely.to_geojson(geoms.values)))
+def geojson_strings(geoms: gpd.GeoSeries) -> dict[str, str | None]:
+    """The GeoJSON text of each geometry, by unit code. Written by Python's json, whose floats are the shortest
+    that read back the same (13.51532), where GEOS writes 17 digits (13.515319999999999)."""
+    return {code: None if g is None else json.dumps(mapping(g), separators=(",", ":")) for code, g in geoms.items()}
 
 
-def _feature_collection(geometry: dict[str, str], properties: list[dict], members: dict) -> str:
+def feature_collection(geometry: dict[str, str], properties: list[dict], members: dict) -> str:
+    """A FeatureCollection's text: one feature per properties dict (joined to its geometry by ``ma``), and
+    ``members`` as foreign members of the collection."""
     parts = []
     for props in properties:
         g = geometry.get(props["ma"])
@@ -133,15 +131,11 @@ def _feature_collection(geometry: dict[str, str], properties: list[dict], member
     return head + ',"features":[' + ",".join(parts) + "]}"
 
 
-def _check_year(province: Province, year: int) -> None:
-    province.catalogs.for_year(year)  # raises UnknownYear with the allowed years
-
-
 def commune_properties(
     store: Store, province: Province, year: int, criterion: str | None = None, as_of: datetime | None = None
 ) -> tuple[list[dict], bool]:
     """Properties of every commune-level unit for a year (see the module doc), and whether the data is sample."""
-    _check_year(province, year)
+    check_year(province, year)
     catalog = province.catalogs.for_year(year)
     names = catalog.criterion_names("ntm")
     if criterion is not None and criterion not in names:
@@ -213,13 +207,15 @@ def commune_properties(
 
 def district_properties(store: Store, province: Province, year: int, as_of: datetime | None = None) -> tuple[list[dict], bool]:
     """Per district-level unit: eligible xã (registry and official), counts per tier, average criteria."""
-    _check_year(province, year)
+    check_year(province, year)
     results = store.current_results(as_of=as_of, years=[year])
     sample = bool(results["sample"].any())
     rep = standard_report(results, province, year, sample=sample).table.set_index("ma_don_vi")
     scores = commune_scores(results, province, years=[year])
     scores["district"] = scores["unit"].map(province.registry.units["district_code"])
-    milestones = milestone_states_by_unit(results, province, year, scores)
+    # a milestone is judged at its own year, so it needs the years up to the one shown
+    history = store.current_results(as_of=as_of, years=[y for y in province.catalogs.years() if y <= year])
+    milestones = milestone_states_by_unit(history, province, year, scores)
     props = []
     for code, d in province.registry.districts().iterrows():
         r = rep.loc[code]
@@ -245,22 +241,15 @@ def district_properties(store: Store, province: Province, year: int, as_of: date
 
 
 def milestone_states_by_unit(results: pd.DataFrame, province: Province, year: int, scores: pd.DataFrame) -> dict[str, list[dict]]:
-    """The state in ``year`` of every milestone of the province's target set, by district-level unit."""
-    from .progress import district_state
-    from .targets import load_target_set
+    """Every milestone of the target sets covering ``year``, by district-level unit (see progress.milestones_by_unit)."""
+    from .progress import milestones_by_unit
 
-    out: dict[str, list[dict]] = {}
-    for m in load_target_set().milestones:
-        if m.kind == "giu_huyen_ntm" and m.from_year and year < m.from_year:
-            continue
-        state, reason = district_state(province, results, scores, m.unit, year, m.district_set)
-        out.setdefault(m.unit, []).append({"ma": m.id, "mo_ta": m.mo_ta, "nam_moc": m.year, "trang_thai": state, "ly_do": reason})
-    return out
+    return milestones_by_unit(results, province, year)
 
 
 def summary(store: Store, province: Province, year: int, as_of: datetime | None = None) -> dict:
     """The standard report as JSON-ready data."""
-    _check_year(province, year)
+    check_year(province, year)
     results = store.current_results(as_of=as_of, years=[year])
     sample = bool(results["sample"].any())
     rep = standard_report(results, province, year, sample=sample)
@@ -275,6 +264,7 @@ def summary(store: Store, province: Province, year: int, as_of: datetime | None 
         "xa_chinh_thuc": rep.official_xa,
         "don_vi": table,
         "tieu_chi": criterion_report(results, province, year).to_dict(orient="records"),
+        "tieu_chi_cap_huyen": district_criterion_report(results, province, year).to_dict(orient="records"),
     }
 
 
@@ -323,120 +313,3 @@ def commune_detail(store: Store, province: Province, code: str, as_of: datetime 
             }
         )
     return out
-
-
-class LayerCache:
-    """Responses built once per version of the data and served from memory.
-
-    ``get_*`` reads the store's data version (one cheap query), and rebuilds a response only when the part
-    of the data it depends on changed: geometry on a boundary import, properties on a write of results or
-    recognitions. Writes from another process (the CLI while the server runs) are seen at the next request."""
-
-    max_entries = 256
-
-    def __init__(self, store: Store, province: Province):
-        self.store = store
-        self.province = province
-        self._lock = threading.RLock()
-        self._geometry: dict[tuple, tuple[dict[str, str], dict[str, str], BoundaryLayer]] = {}
-        self._responses: OrderedDict[tuple, tuple[tuple, Payload]] = OrderedDict()  # least recently used first
-        self._props: dict[tuple, tuple[list[dict], bool]] = {}
-        self._building: dict[tuple, threading.Lock] = {}
-        self.builds = 0  # responses built (for tests and benchmarks)
-        self.geometry_builds = 0
-
-    def _build_lock(self, key: tuple) -> threading.Lock:
-        """One lock per thing being built: two requests for the same response build it once, while requests
-        for anything else — cached or not — go on. The shared lock guards only the dictionaries."""
-        with self._lock:
-            return self._building.setdefault(key, threading.Lock())
-
-    def geometry(self, boundary_version: int, detail: str) -> tuple[dict[str, str], dict[str, str], BoundaryLayer]:
-        """GeoJSON strings of the communes and districts at a detail, for a boundary version."""
-        key = (boundary_version, detail)
-        with self._build_lock(("geometry", *key)):
-            with self._lock:
-                if key in self._geometry:
-                    return self._geometry[key]
-            layer = current_layer(self.store, self.province.registry)
-            communes, districts = simplified_geometries(layer, detail, self.province.registry.units["district_code"])
-            built = (_geojson_strings(communes), _geojson_strings(districts), layer)
-            with self._lock:
-                self._geometry = {k: v for k, v in self._geometry.items() if k[0] == boundary_version}
-                self._geometry[key] = built
-                self.geometry_builds += 1
-            return built
-
-    def _cached(self, key: tuple, depends: tuple, build) -> Payload:  # noqa: ANN001 - callable
-        with self._lock:
-            hit = self._responses.get(key)
-            if hit is not None and hit[0] == depends:
-                self._responses.move_to_end(key)
-                return hit[1]
-        with self._build_lock(("response", *key)):
-            with self._lock:  # built by another request while this one waited?
-                hit = self._responses.get(key)
-                if hit is not None and hit[0] == depends:
-                    return hit[1]
-            payload = build()
-            with self._lock:
-                self._responses[key] = (depends, payload)
-                self._responses.move_to_end(key)
-                while len(self._responses) > self.max_entries:  # any as_of, runs, horizon … makes a key: keep it bounded
-                    old, _ = self._responses.popitem(last=False)
-                    self._building.pop(("response", *old), None)
-                self.builds += 1
-            return payload
-
-    @staticmethod
-    def _as_of_key(as_of: datetime | str | None) -> str | None:
-        return None if as_of is None else to_utc_naive(as_of).isoformat()
-
-    def communes(self, year: int, criterion: str | None = None, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
-        return self._layer("communes", year, criterion, as_of, detail)
-
-    def districts(self, year: int, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
-        return self._layer("districts", year, None, as_of, detail)
-
-    def _layer(self, kind: str, year: int, criterion: str | None, as_of: datetime | str | None, detail: str) -> Payload:
-        if detail not in DETAILS:
-            raise UnknownDetail(f"detail={detail!r} không hợp lệ; chọn: {', '.join(DETAILS)}")
-        _check_year(self.province, year)
-        results_v, recog_v, boundary_v = self.store.data_version()
-        as_of = to_utc_naive(as_of) if as_of is not None else None
-        key = (kind, year, criterion, self._as_of_key(as_of))
-
-        def build() -> Payload:
-            communes, districts, layer = self.geometry(boundary_v, detail)
-            if kind == "communes":
-                props, sample = self._properties((*key, results_v, recog_v), commune_properties, year, criterion, as_of)
-            else:
-                props, sample = self._properties((*key, results_v, recog_v), district_properties, year, as_of)
-            members = {"nam": year, "du_lieu_mau": sample, "ranh_gioi": {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}}
-            return Payload.of(_feature_collection(communes if kind == "communes" else districts, props, members), "application/geo+json")
-
-        return self._cached((*key, detail), (results_v, recog_v, boundary_v), build)
-
-    def document(self, name: str, builder, *args, media_type: str = "application/json") -> Payload:  # noqa: ANN001 - callable
-        """Any document derived from the data (summary, commune details, the map page): ``builder(store,
-        province, *args)`` returns a dict (sent as JSON) or a str (sent as is). Rebuilt when the data changes."""
-        key = (name, *[self._as_of_key(a) if isinstance(a, datetime) else a for a in args])
-
-        def build() -> Payload:
-            out = builder(self.store, self.province, *args)
-            return Payload.of(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False), media_type)
-
-        return self._cached(key, self.store.data_version(), build)
-
-    def _properties(self, key: tuple, builder, *args):  # noqa: ANN001, ANN202
-        """Properties are shared by every detail of a layer: built once per results version."""
-        with self._build_lock(("properties", *key[:-2])):
-            with self._lock:
-                if key in self._props:
-                    return self._props[key]
-            built = builder(self.store, self.province, *args)
-            with self._lock:
-                for stale in [k for k in self._props if k[:-2] == key[:-2]]:  # older data versions of this layer
-                    del self._props[stale]
-                self._props[key] = built
-            return built

@@ -193,3 +193,32 @@ def test_schematic_layer_is_a_valid_coverage_holding_every_centre_point(province
     inside = [g.geometry[c].covers(p) for c, p in zip(communes.index, pts)]
     assert sum(inside) >= 104  # two centre points closer than 10 m are nudged 50 m apart
     assert 3000 < geodesic_area_km2(g.geometry).sum() < 8000
+
+
+def signed_areas(geoms) -> tuple[list[float], list[float]]:
+    """Shoelace signed areas (positive = counter-clockwise) of every exterior ring and every hole."""
+
+    def area(ring) -> float:
+        xy = np.asarray(ring.coords)
+        return float(np.sum(xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]) / 2)
+
+    polygons = [p for g in geoms for p in (g.geoms if g.geom_type == "MultiPolygon" else [g])]
+    return [area(p.exterior) for p in polygons], [area(h) for p in polygons for h in p.interiors]
+
+
+def test_import_stores_rfc7946_rings_at_seven_decimals(tmp_path, province, communes):
+    """The file's rings run clockwise; what is stored runs as RFC 7946 §3.1.6 says, on a 1e-7° grid."""
+    exteriors, _ = signed_areas(communes.geometry)
+    assert all(a < 0 for a in exteriors)  # the input is the opposite of the rule: the import must turn it
+    store, _ = imported(tmp_path, province.registry, GPKG, layer="communes")
+    stored = current_layer(store, province.registry).communes.geometry
+    exteriors, holes = signed_areas(stored)
+    assert len(exteriors) >= 106 and len(holes) >= 1
+    assert all(a > 0 for a in exteriors) and all(a < 0 for a in holes)
+    coords = shapely.get_coordinates(stored.values)
+    assert np.abs(coords * 1e7 - np.round(coords * 1e7)).max() < 1e-6
+
+
+def test_schematic_layer_runs_counter_clockwise(province):
+    exteriors, holes = signed_areas(schematic_layer(province.registry).geometry)
+    assert len(exteriors) >= 106 and all(a > 0 for a in exteriors) and all(a < 0 for a in holes)

@@ -1,13 +1,23 @@
-"""The layers carry exactly what scoring says; they are cached per data version and rebuilt only in part."""
+"""The layers carry exactly what scoring says, as RFC 7946 asks; they are cached per data version, rebuilt only
+in part, and each representation has its own ETag."""
 
+import ast
 import gzip
 import json
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pytest
 import shapely
+from fastapi.testclient import TestClient
 
-from nongthon.layers import LayerCache, commune_properties
+import api.cache
+from api.app import create_app
+from api.cache import LayerCache
+from nongthon.layers import commune_properties
 from nongthon.scoring import commune_scores, criterion_status
 from nongthon.store import utcnow
 from tests.conftest import results_frame
@@ -151,3 +161,104 @@ def test_a_slow_build_does_not_hold_up_cached_responses(mapped_store, province):
     release.set()
     builder.join(30)
     assert served.is_set() and in_progress, "the cached response waited for another response's build"
+
+
+def signed_area(ring: list) -> float:
+    """The shoelace formula: positive when the ring runs counter-clockwise (x east, y north)."""
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:])) / 2
+
+
+def ring_orientations(payload) -> tuple[list[float], list[float]]:
+    """The signed areas of every exterior ring and every hole of every feature in the served JSON."""
+    exteriors, holes = [], []
+    for f in json.loads(payload.body)["features"]:
+        g = f["geometry"]
+        for polygon in g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]:
+            exteriors.append(signed_area(polygon[0]))
+            holes += [signed_area(h) for h in polygon[1:]]
+    return exteriors, holes
+
+
+@pytest.mark.parametrize("stored", ["sample_store", "mapped_store"])  # the schematic layer, the imported one
+def test_every_ring_is_oriented_as_rfc7946_says(stored, request, province):
+    """RFC 7946 §3.1.6: exterior rings counter-clockwise, holes clockwise — at both details, both layers."""
+    store = request.getfixturevalue(stored)
+    cache = LayerCache(store, province)
+    for detail in ("default", "full"):
+        communes, districts = cache.communes(2023, detail=detail), cache.districts(2023, detail=detail)
+        assert json.loads(communes.body)["ranh_gioi"]["so_do_minh_hoa"] is (stored == "sample_store")
+        for payload, units in ((communes, 106), (districts, 9)):
+            exteriors, holes = ring_orientations(payload)
+            assert len(exteriors) >= units
+            assert all(a > 0 for a in exteriors), f"{sum(a <= 0 for a in exteriors)} of {len(exteriors)} exterior rings clockwise"
+            assert all(a < 0 for a in holes), f"{sum(a >= 0 for a in holes)} of {len(holes)} holes counter-clockwise"
+        if stored == "mapped_store":  # the real layer has a commune inside another: its hole is checked too
+            assert len(ring_orientations(communes)[1]) >= 1
+
+
+@pytest.mark.parametrize("stored", ["sample_store", "mapped_store"])
+def test_coordinates_are_written_without_float_noise(stored, request, province):
+    """The served text: at most 7 digits after the point at full detail (1e-7° ≈ 1 cm), 5 at default detail."""
+    cache = LayerCache(request.getfixturevalue(stored), province)
+    for detail, most in (("full", 7), ("default", 5)):
+        for payload in (cache.communes(2023, detail=detail), cache.districts(2023, detail=detail)):
+            digits = [len(d) for d in re.findall(r"\d\.(\d+)", payload.body.decode())]
+            assert max(digits) <= most, f"detail={detail}: a number with {max(digits)} digits after the point"
+        assert max(digits) == most  # rounded, not cut shorter than that
+
+
+def test_gzip_and_identity_have_their_own_etags(mapped_store):
+    """A strong ETag names one representation's bytes: gzip and identity differ; each gets 304 for its own tag."""
+    with TestClient(create_app(mapped_store.engine.url.database)) as client:
+        for url in ("/api/layers/communes?year=2023", "/api/layers/districts?year=2023"):
+            gz = client.get(url, headers={"Accept-Encoding": "gzip"})
+            plain = client.get(url, headers={"Accept-Encoding": "identity"})
+            assert gz.headers["content-encoding"] == "gzip" and "content-encoding" not in plain.headers
+            tags = gz.headers["etag"], plain.headers["etag"]
+            assert tags[0] != tags[1] and all(t.startswith('"') and t.endswith('"') for t in tags)
+            for encoding, own, other in (("gzip", *tags), ("identity", *tags[::-1])):
+                again = client.get(url, headers={"Accept-Encoding": encoding, "If-None-Match": own})
+                assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == own
+                weak = client.get(url, headers={"Accept-Encoding": encoding, "If-None-Match": f"W/{own}"})
+                assert weak.status_code == 304  # If-None-Match compares weakly (RFC 9110 §13.1.2)
+                crossed = client.get(url, headers={"Accept-Encoding": encoding, "If-None-Match": other})
+                assert crossed.status_code == 200 and crossed.headers["etag"] == own and crossed.json() == plain.json()
+
+
+def test_property_cache_is_bounded(sample_store, province, monkeypatch):
+    """600 distinct as_of values leave at most max_properties property sets (and their build locks) in memory,
+    while both details of one layer still share one set."""
+    calls = []
+
+    def properties(store, province_, year, criterion, as_of):  # cheap stand-in: the bound is under test, not scoring
+        calls.append(as_of)
+        return [{"ma": code, "ten": "x" * 1000} for code in province_.registry.communes().index], False
+
+    monkeypatch.setattr(api.cache, "commune_properties", properties)
+    cache = LayerCache(sample_store, province)
+    start = datetime(2001, 1, 1)
+    for i in range(600):
+        cache.communes(2023, as_of=start + timedelta(minutes=i))
+    sizes = cache.sizes()
+    assert len(calls) == 600
+    assert sizes["properties"] <= LayerCache.max_properties < 600
+    assert sizes["responses"] <= LayerCache.max_entries < 600
+    assert sizes["locks"] <= sizes["properties"] + sizes["responses"] + sizes["geometry"]
+    last = start + timedelta(minutes=599)
+    cache.communes(2023, as_of=last, detail="full")  # recent: its properties are still held
+    assert len(calls) == 600
+    cache.communes(2023, as_of=start, detail="full")  # the oldest were let go
+    assert len(calls) == 601
+
+
+def test_no_module_imports_another_modules_private_helper():
+    """What modules share has a public name: no ``from x import _helper`` across the project."""
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in [*root.glob("nongthon/**/*.py"), *root.glob("api/*.py"), *root.glob("benchmarks/*.py"), *root.glob("tests/*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in ("nongthon", "api", "tests")):
+                found += [
+                    f"{path.relative_to(root)}: {a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
+                ]
+    assert found == []
