@@ -265,8 +265,8 @@ def generate(province: Province, seed: int = SEED) -> Sample:
             if set_code is None:
                 continue
             fail = {str(i) for i in (failing or {}).get(y, ())}
-            count = catalog.district_sets[set_code]["criteria_count"]
-            rows += [(str(district), y, catalog.id, set_code, "criterion", str(i), str(i) not in fail) for i in range(1, count + 1)]
+            items = catalog.district_criteria.loc[catalog.district_criteria["set"] == set_code, "criterion"]  # criteria and conditions
+            rows += [(str(district), y, catalog.id, set_code, "criterion", i, i not in fail) for i in items]
     results = pd.DataFrame(rows, columns=["unit", "year", "catalog", "tier_set", "level", "item", "met"])
     results["met"] = results["met"].astype("boolean")
     results["value"] = pd.Series(pd.NA, index=results.index, dtype="Float64")
