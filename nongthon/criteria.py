@@ -27,6 +27,10 @@ DISTRICT_SET_CODES = ("huyen_ntm", "hoan_thanh")  # recorded for district-level 
 #: The tier vocabulary, lowest first. A xã set's ``tier`` is one of these and ranks above the tier of the set it
 #: ``requires``; a set of the tier "model" holds conditions (319/QĐ-TTg) instead of numbered criteria.
 TIERS = ("ntm", "advanced", "model")
+#: how a tier is written in the API, the CSV and the map (a tier's code is the code of the set that confers it),
+#: and in words; "none" is a xã with data that reaches no tier
+TIER_CODES = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
+TIER_WORDS = {"chua_dat": "Chưa đạt chuẩn", "ntm": "Đạt chuẩn NTM", "nang_cao": "NTM nâng cao", "kieu_mau": "NTM kiểu mẫu"}
 KINDS = {
     "boolean": "Đạt / Không đạt",
     "absence": "không còn (0) — đạt khi giá trị bằng 0",

@@ -13,13 +13,14 @@ import pandas as pd
 
 from . import imports
 from .accounts import NotAllowed, User
+from .criteria import TIER_CODES
 from .errors import ImportRejected, NongthonError, RowError, UnknownUnit
 from .province import Province
 from .store import Store, WriteSummary
 from .text import nfc
 from .validation import result_value, validate_rows
 
-TIER_BY_CODE = {"ntm": "ntm", "nang_cao": "advanced", "kieu_mau": "model"}
+TIER_BY_CODE = {code: tier for tier, code in TIER_CODES.items() if tier != "none"}
 CODE_BY_TIER = {v: k for k, v in TIER_BY_CODE.items()}
 ACTIONS = {"cong_nhan": "recognise", "thu_hoi": "revoke"}
 

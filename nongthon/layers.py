@@ -44,6 +44,7 @@ import shapely
 from shapely.geometry import mapping
 
 from .boundaries import COORD_DECIMALS, WGS84, BoundaryLayer, rfc7946
+from .criteria import TIER_CODES, TIER_WORDS
 from .errors import NongthonError
 from .province import Province
 from .reports import criterion_report, district_criterion_report, standard_report
@@ -51,8 +52,6 @@ from .scoring import commune_scores, criterion_status, recognised_tiers
 from .store import Store
 from .units import COMMUNE_TYPES, DISTRICT_TYPES
 
-TIER_CODES = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
-TIER_WORDS = {"chua_dat": "Chưa đạt chuẩn", "ntm": "Đạt chuẩn NTM", "nang_cao": "NTM nâng cao", "kieu_mau": "NTM kiểu mẫu"}
 STATUS_CODES = {"met": "dat", "not_met": "khong_dat", "not_evaluated": "chua_danh_gia"}
 #: default detail: simplify to half a screen pixel of the view that shows the whole layer on a screen this
 #: wide — about 56 m for Phú Yên (below the 47–178 m accuracy of its internal lines, see geodata SOURCE),

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .criteria import Catalog, CatalogSet
+from .criteria import TIER_CODES, Catalog, CatalogSet
 from .province import Province
 from .scoring import TIER_RANK, commune_scores, criterion_status, reached_sets, recognised_tiers
 from .targets import TargetSet
@@ -609,8 +609,8 @@ def _observed_shares(states: States, province: Province, minimums: tuple[int, ..
     return out
 
 
-#: the output's key of the share of each tier (the tier's code in the API)
-SHARE_KEYS = {"ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
+#: the output's key of the share of each tier: the tier's code in the API
+SHARE_KEYS = {tier: code for tier, code in TIER_CODES.items() if tier != "none"}
 
 
 def _meets(t, obs: dict) -> bool:  # noqa: ANN001 - Target
