@@ -18,3 +18,9 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", nfc(text).casefold())
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return stripped.replace("đ", "d")
+
+
+def fold_word(text: str) -> str:
+    """The folded form of a short answer word, with ``_`` and ``-`` read as spaces:
+    'Chưa đạt', 'chua_dat' and 'CHƯA-ĐẠT' all give 'chua dat'."""
+    return " ".join(fold(text).replace("_", " ").replace("-", " ").split())

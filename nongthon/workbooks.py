@@ -7,18 +7,19 @@ values; a sheet "Hướng dẫn" of instructions; and a hidden sheet "_nongthon"
 Cells are pre-filled with the current results, so the same function is the year's export, and an export
 imports back unchanged.
 
-``read_workbook`` turns a filled workbook into long rows and validates them with the same rules as the CSV
-(imports.validate_rows); every error names the sheet, the row, the column (letter and header), the value and
-what is allowed. Formulas are refused (values only); blank rows and blank cells are skipped; other sheets are
-ignored with a warning.
+Each data sheet prints on landscape A4, one page wide (the 54 indicators of 2022–2025: three), with the header
+row and the code and name columns repeated on every page, so that an office can print the results and sign them.
+
+``read_workbook`` turns a filled workbook into long rows and validates them with the same rules and the same
+words as the CSV (``validation``); every error names the sheet, the row, the column (letter and header), the
+value and what is allowed. Formulas are refused (values only); blank rows and blank cells are skipped; other
+sheets are ignored with a warning. ``imports.import_file`` is the one way a workbook is imported.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
-from dataclasses import dataclass, replace
 from datetime import datetime
 
 import pandas as pd
@@ -29,32 +30,21 @@ from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ImportRejected, RowError
-from .imports import check_size, validate_rows
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
-from .store import Store, WriteSummary, utcnow
+from .store import Store, utcnow
 from .text import fold, nfc
+from .validation import MET_LABEL, NOT_MET_LABEL, check_size, number_text, validate_rows
 
 META = "_nongthon"
 GUIDE = "Hướng dẫn"
 INDICATORS = "Chỉ tiêu"
 SET_SHEETS = {"ntm": "Tiêu chí NTM", "nang_cao": "Nâng cao", "kieu_mau": "Kiểu mẫu"}
 FIXED = ["Mã xã", "Huyện / thị xã / TP", "Tên xã"]
-MET_WORD, NOT_MET_WORD = "Đạt", "Chưa đạt"
-TRUE = {"dat", "d", "x"}
-FALSE = {"chua dat", "khong dat", "chua_dat", "khong_dat", "kd"}
+EXCEL_DIGITS = 15  # Excel keeps 15 significant digits; a number cell is read to that precision
+COLUMNS_PER_PAGE = 20  # data columns on one printed page, beside the code and name columns
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
-
-
-@dataclass(frozen=True)
-class WorkbookImport:
-    source: str
-    year: int
-    summary: WriteSummary
-    diff: pd.DataFrame  # unit, tier_set, level, item, outcome (new / changed / unchanged), old and new values
-    warnings: list[str]
-    dry_run: bool
 
 
 def _columns(province: Province, year: int) -> dict[str, list[tuple[str, str]]]:
@@ -83,7 +73,7 @@ def _current_values(store: Store, year: int) -> dict[tuple[str, str, str], objec
         else:
             continue
         if not pd.isna(r.met):
-            value: object = MET_WORD if bool(r.met) else NOT_MET_WORD
+            value: object = MET_LABEL if bool(r.met) else NOT_MET_LABEL
         else:
             v = float(r.value)
             value = int(v) if v.is_integer() else v
@@ -109,7 +99,7 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[1].height = 90
+        ws.row_dimensions[1].height = 105
         ws.freeze_panes = "D2"
         for code, x in xa.iterrows():
             ws.append([code, reg.units.at[x["district_code"], "name"], x["name"]] + [values.get((sheet, code, c)) for c, _ in cols])
@@ -124,15 +114,15 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
         ws.column_dimensions["B"].width = 20
         ws.column_dimensions["C"].width = 22
         for i in range(4, len(headers) + 1):
-            ws.column_dimensions[get_column_letter(i)].width = 14
+            ws.column_dimensions[get_column_letter(i)].width = 11  # "Chưa đạt" and the drop-down arrow
         kinds = dict(zip(cat.indicators["code"], cat.indicators["kind"]))
         choice = DataValidation(
             type="list",
-            formula1=f'"{MET_WORD},{NOT_MET_WORD}"',
+            formula1=f'"{MET_LABEL},{NOT_MET_LABEL}"',
             allow_blank=True,
             showErrorMessage=True,
             errorTitle="Giá trị không hợp lệ",
-            error=f"Chọn {MET_WORD} hoặc {NOT_MET_WORD} (hoặc để trống)",
+            error=f"Chọn {MET_LABEL} hoặc {NOT_MET_LABEL} (hoặc để trống)",
         )
         number = DataValidation(
             type="decimal",
@@ -152,15 +142,16 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
         ws.protection.sheet = True
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
+        _print_setup(ws, f"{sheet} — năm {year}", pages_wide=-(-len(cols) // COLUMNS_PER_PAGE))
     guide = wb.create_sheet(GUIDE)
     lines = [
         f"Sổ kết quả xây dựng nông thôn mới năm {year} — {reg.province_name}",
         f"Bộ tiêu chí áp dụng: {cat.name_vi} ({cat.id}).",
         "",
         "Cách nhập:",
-        f"• Trang '{SET_SHEETS['ntm']}': mỗi dòng một xã, mỗi cột một tiêu chí; chọn {MET_WORD} hoặc {NOT_MET_WORD} trong danh sách; để trống nếu chưa đánh giá.",
+        f"• Trang '{SET_SHEETS['ntm']}': mỗi dòng một xã, mỗi cột một tiêu chí; chọn {MET_LABEL} hoặc {NOT_MET_LABEL} trong danh sách; để trống nếu chưa đánh giá.",
         "• Trang 'Nâng cao' và 'Kiểu mẫu' (nếu có): tương tự, cho các xã xét NTM nâng cao / kiểu mẫu.",
-        f"• Trang '{INDICATORS}': giá trị các chỉ tiêu (số, dấu chấm hoặc dấu phẩy thập phân) hoặc {MET_WORD} / {NOT_MET_WORD}.",
+        f"• Trang '{INDICATORS}': giá trị các chỉ tiêu (số, dấu chấm hoặc dấu phẩy thập phân) hoặc {MET_LABEL} / {NOT_MET_LABEL}.",
         "• Ba cột đầu (mã xã, huyện, tên xã) đã khóa: không sửa, không thêm xã, không đổi tên trang.",
         "• Chỉ nhập giá trị, không dùng công thức. Có thể xóa dòng trống; các trang khác trong tệp sẽ được bỏ qua.",
         "• Tải lên để kiểm tra trước (không ghi): nongthon import TỆP.xlsx --dry-run, hoặc POST /api/imports?dry_run=true.",
@@ -174,6 +165,7 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
         guide.append([line])
     guide.column_dimensions["A"].width = 140
     guide["A1"].font = Font(bold=True, size=13)
+    _print_setup(guide, f"{GUIDE} — năm {year}", titles=False)
     meta = wb.create_sheet(META)
     meta.append(["nam", year])
     meta.append(["bo_tieu_chi", cat.id])
@@ -184,26 +176,40 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     return buf.getvalue()
 
 
+def _print_setup(ws, title: str, titles: bool = True, pages_wide: int = 1) -> None:  # noqa: ANN001 - Worksheet
+    """Landscape A4, as many pages down as the rows need but ``pages_wide`` pages across (one for the criteria
+    sheets; more for the 54 indicators, which would be unreadable on one); the header row and the code,
+    district and name columns repeat on every page; the sheet and year at the top, page numbers at the foot."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = pages_wide
+    ws.page_setup.fitToHeight = 0  # 0: as many pages as the rows need
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    if titles:
+        ws.print_title_rows = "1:1"
+        ws.print_title_cols = "A:C"
+    ws.oddHeader.center.text = title
+    ws.oddFooter.center.text = "Trang &P / &N"
+
+
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
-        return MET_WORD if value else NOT_MET_WORD
+        return MET_LABEL if value else NOT_MET_LABEL
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return nfc(str(value))
 
 
 def _result_text(value: object) -> str:
-    """The cell as the long format's ket_qua: dat / khong_dat / a number with a dot, or the text as typed."""
+    """The cell as the long format's ket_qua: a number with a dot (to Excel's precision), or the text as typed
+    (validate_rows reads the đạt / không đạt words, the same as in the CSV)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{float(value):.10g}"
+        return number_text(value, EXCEL_DIGITS)
     text = _cell_text(value)
-    key = fold(text)
-    if key in TRUE:
-        return "dat"
-    if key in FALSE:
-        return "khong_dat"
     number = text.replace(" ", "").replace(",", ".")  # one cell holds one number: a comma is a decimal comma
     try:
         float(number)
@@ -401,18 +407,5 @@ def only_edits(store: Store, rows: pd.DataFrame, read_at: datetime | None, sourc
 
 def _show(met, value) -> str:  # noqa: ANN001
     if not pd.isna(met):
-        return MET_WORD if bool(met) else NOT_MET_WORD
-    return "" if pd.isna(value) else f"{float(value):g}"
-
-
-def import_workbook(
-    store: Store, province: Province, data: bytes, *, source: str, author: str, note: str | None = None, dry_run: bool = False
-) -> WorkbookImport:
-    """Validate a whole workbook and write it in one transaction — or, with ``dry_run``, only say what would change."""
-    year, rows, warnings, read_at = read_workbook(data, source, province)
-    rows, untouched = only_edits(store, rows, read_at, source)
-    digest = hashlib.sha256(data).hexdigest()[:12]
-    summary = store.write_results(rows, source=f"{source} (sha256 {digest})", author=author, kind="import", note=note, dry_run=dry_run)
-    summary = replace(summary, unchanged=summary.unchanged + untouched)
-    diff = summary.diff[["unit", "year", "tier_set", "level", "item", "outcome", "met", "value", "met_old", "value_old"]].copy()
-    return WorkbookImport(source, year, summary, diff, warnings, dry_run)
+        return MET_LABEL if bool(met) else NOT_MET_LABEL
+    return "" if pd.isna(value) else number_text(value)

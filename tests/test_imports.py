@@ -166,3 +166,27 @@ def test_district_level_criteria_are_recorded_by_district_code(store, province):
 def test_district_level_rejections(store, province, line, column, needle):
     e = one_error(store, province, HEAD + line + "\n")
     assert e.column == column and needle in e.message, str(e)
+
+
+def test_numeric_values_go_out_and_back_exactly(store, province):
+    # written in the export's own order (commune, year, set, item) so that the export must equal the file
+    text = (
+        HEAD
+        + "22303,2023,ntm,9.1,0\n"  # an absence indicator: a count, met at 0
+        + "22303,2023,ntm,10,45.25\n"
+        + "22303,2023,ntm,15.3,21.5\n"
+        + "22303,2023,ntm,17.8,33.3333333333333\n"  # a share pasted from a spreadsheet formula
+        + "22306,2023,ntm,2.1,0.00005\n"
+    )
+    run(store, province, text)
+    values = store.current_results().set_index(["unit", "item"])["value"].astype(float).to_dict()
+    assert values == {
+        ("22303", "9.1"): 0.0,
+        ("22303", "10"): 45.25,
+        ("22303", "15.3"): 21.5,
+        ("22303", "17.8"): 33.3333333333333,
+        ("22306", "2.1"): 0.00005,
+    }
+    assert export_csv(store) == text
+    again = run(store, province, export_csv(store))
+    assert (again.summary.new, again.summary.changed, again.summary.unchanged) == (0, 0, 5)

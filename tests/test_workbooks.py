@@ -7,7 +7,9 @@ import pytest
 from openpyxl import load_workbook
 
 from nongthon.errors import ImportRejected
-from nongthon.workbooks import GUIDE, INDICATORS, META, SET_SHEETS, import_workbook, workbook_for_year
+from nongthon.imports import HEADER, export_csv, import_csv, import_file
+from nongthon.store import Store
+from nongthon.workbooks import GUIDE, INDICATORS, META, SET_SHEETS, workbook_for_year
 
 NTM = SET_SHEETS["ntm"]
 
@@ -23,7 +25,7 @@ def save(wb) -> bytes:
 
 
 def run(store, province, data, **kw):
-    return import_workbook(store, province, data, source="so.xlsx", author="cán bộ", **kw)
+    return import_file(store, province, data, "so.xlsx", author="cán bộ", **kw)
 
 
 def rejected(store, province, data) -> list:
@@ -221,3 +223,87 @@ def test_percent_formatted_cells_are_percentages(store, province):
     cell.number_format = "0.0%"
     run(store, province, save(wb))
     assert store.current_results()["value"].iloc[0] == pytest.approx(21.5)
+
+
+@pytest.mark.parametrize(("year", "indicator_pages"), [(2023, 3), (2019, 1)])
+def test_every_data_sheet_prints_landscape_a4_pages_wide_with_titles_repeated(store, province, year, indicator_pages):
+    wb = book(store, province, year)
+    data_sheets = [name for name in wb.sheetnames if name not in (GUIDE, META)]
+    assert NTM in data_sheets and INDICATORS in data_sheets
+    for name in data_sheets:
+        ws = wb[name]
+        setup = ws.page_setup
+        assert setup.orientation == "landscape" and int(setup.paperSize) == 9, name  # 9: A4 in the OOXML paper codes
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, name
+        assert int(setup.fitToHeight) == 0, name  # as many pages down as the rows need
+        # the header row, and the code, district and name columns, on every printed page
+        assert (ws.print_title_rows, ws.print_title_cols) == ("$1:$1", "$A:$C"), name
+        assert "Trang &P" in ws.oddFooter.center.text and str(year) in ws.oddHeader.center.text
+    for name in data_sheets:
+        # the criteria sheets (19 or fewer columns) one page wide; the 54 indicators of 2022–2025 three pages
+        # wide (20 columns a page, hand-counted: 54 / 20 → 3), the 2 of 2016–2020 one
+        assert int(wb[name].page_setup.fitToWidth) == (indicator_pages if name == INDICATORS else 1), name
+    assert wb[GUIDE].page_setup.orientation == "landscape" and int(wb[GUIDE].page_setup.fitToWidth) == 1
+
+
+def test_indicator_values_go_out_and_back_unchanged(store, province, tmp_path):
+    """Numbers typed, pasted or entered as percentages come back exactly from the workbook and the CSV."""
+    wb = book(store, province)
+    ind = wb[INDICATORS]
+    r = row_of(ind, "22303")
+    ind.cell(r, col_of(ind, "15.3."), 21.5)
+    ind.cell(r, col_of(ind, "17.8."), 33.3333333333333)  # a computed share pasted as a value (15 digits)
+    ind.cell(r, col_of(ind, "10."), 45.25)  # income, triệu đồng/người/năm
+    pct = ind.cell(r, col_of(ind, "2.1."), 0.07)  # typed "7%" in a percent cell: Excel keeps 0.07
+    pct.number_format = "0%"
+    typed = {"15.3": 21.5, "17.8": 33.3333333333333, "10": 45.25, "2.1": 7.0}
+    res = run(store, province, save(wb))
+    assert res.summary.new == 4
+    values = store.current_results().set_index("item")["value"].astype(float).to_dict()
+    assert values == typed
+    # the year's export holds the same numbers and imports back with nothing changed
+    exported = book(store, province)[INDICATORS]
+    assert {code: exported.cell(r, col_of(exported, f"{code}.")).value for code in typed} == typed
+    again = run(store, province, workbook_for_year(store, province, 2023))
+    assert (again.summary.new, again.summary.changed) == (0, 0)
+    # the CSV export writes each number as typed, and a fresh store reads the same values from it
+    text = export_csv(store)
+    for line in ("22303,2023,ntm,2.1,7", "22303,2023,ntm,10,45.25", "22303,2023,ntm,15.3,21.5", "22303,2023,ntm,17.8,33.3333333333333"):
+        assert line in text.splitlines(), line
+    fresh = Store.open(tmp_path / "fresh.db")
+    import_csv(fresh, province, data=text.encode(), source="xuat.csv", author="t")
+    assert fresh.current_results().set_index("item")["value"].astype(float).to_dict() == typed
+    fresh.close()
+
+
+# one set of words for đạt / không đạt, in the workbook and the CSV alike (None: refused, naming what is allowed)
+WORDS = [
+    ("Đạt", True),
+    ("đạt", True),
+    ("DAT", True),
+    ("dat", True),
+    ("d", True),
+    ("Chưa đạt", False),
+    ("chưa-đạt", False),
+    ("Không đạt", False),
+    ("khong_dat", False),
+    ("KD", False),
+    ("x", None),
+    ("có", None),
+]
+
+
+@pytest.mark.parametrize(("word", "met"), WORDS)
+def test_the_workbook_and_the_csv_read_the_same_words(store, province, word, met):
+    wb = book(store, province)
+    wb[NTM].cell(row_of(wb[NTM], "22303"), 4, word)
+    csv = (",".join(HEADER) + f"\n22306,2023,ntm,1,{word}\n").encode()
+    if met is None:
+        e = rejected(store, province, save(wb))[0]
+        assert e.column == "D (1)" and "kết quả phải là dat, khong_dat" in e.message
+        with pytest.raises(ImportRejected, match="kết quả phải là dat, khong_dat"):
+            import_csv(store, province, data=csv, source="t.csv", author="t")
+        return
+    run(store, province, save(wb))
+    import_csv(store, province, data=csv, source="t.csv", author="t")
+    assert store.current_results().set_index("unit")["met"].astype(bool).to_dict() == {"22303": met, "22306": met}

@@ -1,0 +1,348 @@
+"""The rules every incoming result obeys, whichever way it comes: the interchange CSV, the office's workbook,
+or one commune-year edited through the API. Each of them turns its input into long rows — the text columns
+``ma_xa, nam, bo_tieu_chi, tieu_chi, ket_qua`` and the ``row`` they came from — and ``validate_rows`` checks
+them all at once against the registry and the catalogue of each row's year.
+
+The words for "đạt / không đạt" and the way a number is written are stated here once, for the readers and
+for the exports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .criteria import DISTRICT_SET_CODES, SET_CODES, SET_NAMES_VI
+from .errors import ImportRejected, RowError
+from .province import Province
+from .text import fold_word
+
+HEADER = ["ma_xa", "nam", "bo_tieu_chi", "tieu_chi", "ket_qua"]
+MAX_BYTES = 20 * 1024 * 1024
+NUMBER = r"^-?\d+(\.\d+)?$"
+RESULT_HINT = "dat, khong_dat, hoặc một số (dấu chấm thập phân, ví dụ 52.5)"
+
+# "đạt / không đạt", in every format: the codes the CSV export and the API write, the labels of the
+# workbook's drop-down, and every word a reader accepts (compared folded: case, diacritics, "_", "-").
+MET_CODE, NOT_MET_CODE = "dat", "khong_dat"
+MET_LABEL, NOT_MET_LABEL = "Đạt", "Chưa đạt"
+MET_WORDS = frozenset(fold_word(w) for w in (MET_CODE, MET_LABEL, "d"))
+NOT_MET_WORDS = frozenset(fold_word(w) for w in (NOT_MET_CODE, NOT_MET_LABEL, "không đạt", "kd"))
+
+
+def read_met(text: str) -> bool | None:
+    """True for a word meaning đạt, False for không đạt / chưa đạt, None for anything else."""
+    word = fold_word(text)
+    return True if word in MET_WORDS else False if word in NOT_MET_WORDS else None
+
+
+def met_code(met: object) -> str:
+    return MET_CODE if bool(met) else NOT_MET_CODE
+
+
+def number_text(value: float, digits: int | None = None) -> str:
+    """A number as the long format writes it: a dot, never an exponent, and the shortest digits that read
+    back as the same float — or, with ``digits``, rounded to that many significant digits."""
+    return np.format_float_positional(float(value), precision=digits, unique=True, fractional=False, trim="-")
+
+
+def result_value(met: object, value: object) -> str | float | None:
+    """One stored result as the API shows it: dat / khong_dat, the number, or None."""
+    if met is not None and not pd.isna(met):
+        return met_code(met)
+    if value is not None and not pd.isna(value):
+        return float(value)
+    return None
+
+
+def check_size(nbytes: int, source: str) -> None:
+    """Refuse a file over the size limit, before reading or parsing it."""
+    if nbytes > MAX_BYTES:
+        raise ImportRejected(source, [RowError(0, "(tệp)", f"{nbytes} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
+
+
+def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: list[RowError] | None = None) -> pd.DataFrame:
+    """Validate results in the long format — columns ma_xa, nam, bo_tieu_chi, tieu_chi, ket_qua (strings)
+    and ``row`` — and return them ready for the store, or raise ImportRejected listing every problem (those
+    passed in ``errors`` too). Optional columns ``sheet`` and ``col_<column>`` say where a value stands in a
+    workbook, so that messages name the sheet and the spreadsheet column instead of the CSV one."""
+    errors = list(errors or [])
+    if df.empty and not errors:
+        raise ImportRejected(source, [RowError(0, "(tệp)", "", "không có dòng kết quả nào")])
+    # district-level criteria (320/QĐ-TTg) are recorded for the district-level unit, by its 3-digit code
+    district = df["bo_tieu_chi"].isin(DISTRICT_SET_CODES)
+    parts = [_commune_rows(df[~district], province, errors)] if (~district).any() else []
+    if district.any():
+        parts.append(_district_rows(df[district], province, errors))
+    if errors:
+        errors.sort(key=lambda e: (e.sheet or "", e.row, HEADER.index(e.column) if e.column in HEADER else -1))
+        raise ImportRejected(source, errors)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+class _Flag:
+    """Adds an error for each row of a mask, naming the row, the column (as its source calls it), the value
+    and what is allowed."""
+
+    def __init__(self, df: pd.DataFrame, errors: list[RowError]) -> None:
+        self.df, self.errors = df, errors
+
+    def __call__(self, mask: pd.Series, column: str, message) -> None:  # noqa: ANN001 - str or callable(row)
+        for _, r in self.df[mask].iterrows():
+            label = r.get(f"col_{column}", column)
+            self.errors.append(RowError(int(r["row"]), label, r[column], message(r) if callable(message) else message, r.get("sheet")))
+
+
+@dataclass
+class _Results:
+    """ket_qua read as a word or a number."""
+
+    met: pd.Series  # boolean, <NA> unless a word
+    value: pd.Series  # Float64, <NA> unless a number
+    is_num: pd.Series
+    ok: pd.Series  # a word or a number
+
+
+def _commune_rows(df: pd.DataFrame, province: Province, errors: list[RowError]) -> pd.DataFrame:
+    """The rows of the commune-level sets (ntm, nang_cao, kieu_mau): each step flags its own errors; the
+    rows that passed every step are returned."""
+    flag = _Flag(df, errors)
+    unit_ok = _check_units(df, province, flag)
+    year, catalog = _check_years(df, province, flag)
+    set_ok = _check_sets(df, province, catalog, flag)
+    res = _read_results(df, flag)
+    level, kind, measure = _resolve_items(df, province, catalog, set_ok, res, flag)
+    typed = level.notna() & res.ok
+    value_ok = _check_values(typed, kind, measure, res, flag)
+    rows = pd.DataFrame(
+        {
+            "row": df["row"],
+            "unit": df["ma_xa"],
+            "year": year,
+            "catalog": catalog,
+            "tier_set": df["bo_tieu_chi"],
+            "level": level,
+            "item": df["tieu_chi"],
+            "met": res.met,
+            "value": res.value,
+        }
+    )
+    for extra in ("sheet", "col_tieu_chi"):
+        if extra in df:
+            rows[extra] = df[extra]
+    valid = unit_ok & typed & value_ok
+    _check_duplicates(rows[valid], errors)
+    keep = ["unit", "year", "catalog", "tier_set", "level", "item", "met", "value", "row"] + [c for c in ("sheet",) if c in rows]
+    rows = rows[valid][keep]
+    if "col_ket_qua" in df:
+        rows["where"] = df.loc[rows.index, "col_ket_qua"]
+    rows["year"] = rows["year"].astype("int64")
+    return rows.reset_index(drop=True)
+
+
+def _check_units(df: pd.DataFrame, province: Province, flag: _Flag) -> pd.Series:
+    """ma_xa: the 5-digit code of a xã of the registry (phường and thị trấn are not NTM-eligible)."""
+    reg = province.registry
+    communes = reg.communes()
+    code_ok = df["ma_xa"].str.fullmatch(r"\d{5}")
+    flag(~code_ok, "ma_xa", "mã xã phải gồm đúng 5 chữ số (mã GSO), ví dụ " + reg.xa().index[0])
+    known = code_ok & df["ma_xa"].isin(communes.index)
+    flag(code_ok & ~known, "ma_xa", f"không có đơn vị cấp xã mã này trong danh mục {reg.province_name}")
+    utype = df["ma_xa"].map(communes["unit_type"])
+    not_xa = known & (utype != "xa")
+
+    def message(r: pd.Series) -> str:
+        kind = "phường" if utype[r.name] == "phuong" else "thị trấn"
+        return f"{communes.at[r['ma_xa'], 'name']} là {kind}, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã"
+
+    flag(not_xa, "ma_xa", message)
+    return known & ~not_xa
+
+
+def _check_years(df: pd.DataFrame, province: Province, flag: _Flag) -> tuple[pd.Series, pd.Series]:
+    """nam: a year covered by a catalogue. Returns the year and the id of its catalogue (None if not covered)."""
+    year_ok = df["nam"].str.fullmatch(r"\d{4}")
+    year = pd.to_numeric(df["nam"].where(year_ok), errors="coerce")
+    covered = year.map(lambda y: province.catalogs.covers(int(y)) if pd.notna(y) else False).astype(bool)
+    flag(~covered, "nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {province.catalogs.years_text()}")
+    catalog = year.where(covered).map(lambda y: province.catalogs.for_year(int(y)).id if pd.notna(y) else None)
+    return year, catalog
+
+
+def _check_sets(df: pd.DataFrame, province: Province, catalog: pd.Series, flag: _Flag) -> pd.Series:
+    """bo_tieu_chi: a set code that the catalogue of the row's year has."""
+    set_known = df["bo_tieu_chi"].isin(SET_CODES)
+    flag(~set_known, "bo_tieu_chi", f"bộ tiêu chí phải là một trong: {', '.join(SET_CODES)}")
+    in_cat = pd.Series(False, index=df.index)
+    for cid in catalog.dropna().unique():
+        cat = province.catalogs.by_id(cid)
+        sel = (catalog == cid) & set_known
+        in_cat[sel] = df.loc[sel, "bo_tieu_chi"].isin(list(cat.sets))
+        flag(sel & ~in_cat, "bo_tieu_chi", f"{cid} (các năm {cat.year_from}–{cat.year_to}) không có bộ này; có: {', '.join(cat.sets)}")
+    return in_cat
+
+
+def _read_results(df: pd.DataFrame, flag: _Flag) -> _Results:
+    """ket_qua: a đạt / không đạt word or a number with a dot."""
+    met = df["ket_qua"].map(read_met).astype("boolean")
+    is_num = df["ket_qua"].str.fullmatch(NUMBER)
+    value = pd.to_numeric(df["ket_qua"].where(is_num), errors="coerce").astype("Float64")
+    ok = met.notna().astype(bool) | is_num
+    flag(~ok, "ket_qua", f"kết quả phải là {RESULT_HINT}")
+    return _Results(met, value, is_num, ok)
+
+
+def _resolve_items(
+    df: pd.DataFrame, province: Province, catalog: pd.Series, set_ok: pd.Series, res: _Results, flag: _Flag
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """tieu_chi, checked against the catalogue of the row's year and set: (level, kind, measure unit) per
+    row, None where it is not known."""
+    level = pd.Series(None, index=df.index, dtype="object")
+    kind = pd.Series(None, index=df.index, dtype="object")
+    measure = pd.Series(None, index=df.index, dtype="object")
+    for (cid, set_code), grp in df[set_ok].groupby([catalog[set_ok], df.loc[set_ok, "bo_tieu_chi"]]):
+        cat = province.catalogs.by_id(cid)
+        if set_code == "kieu_mau":
+            _resolve_conditions(grp["tieu_chi"], cat, flag, level, kind, measure)
+        else:
+            _resolve_criteria(grp["tieu_chi"], cat, set_code, res, flag, level, kind, measure)
+    return level, kind, measure
+
+
+def _resolve_conditions(token: pd.Series, cat, flag: _Flag, level, kind, measure) -> None:  # noqa: ANN001 - Catalog, Series
+    """The model-xã set records conditions (thu_nhap, thon_thong_minh, …), not numbered criteria."""
+    conds = cat.conditions.set_index("code")
+    is_cond = token.isin(conds.index)
+    flag(flag.df.index.isin(token.index[~is_cond]), "tieu_chi", f"điều kiện xã NTM kiểu mẫu phải là một trong: {', '.join(conds.index)}")
+    idx = token.index[is_cond]
+    level[idx] = "condition"
+    kind[idx] = token[is_cond].map(conds["kind"])
+    measure[idx] = token[is_cond].map(conds["measure_unit"])
+
+
+def _resolve_criteria(token: pd.Series, cat, set_code: str, res: _Results, flag: _Flag, level, kind, measure) -> None:  # noqa: ANN001
+    """A criterion number takes đạt / không đạt; an indicator code takes its value. A number given for a
+    criterion whose single indicator has the same code (``10``: income) is that indicator's value."""
+    idx = token.index
+    crits = set(cat.criteria.loc[cat.criteria["set"] == set_code, "criterion"])
+    inds = cat.indicators[cat.indicators["set"] == set_code].set_index("code")
+    is_crit = token.isin(crits)
+    is_ind = token.isin(inds.index)
+    numeric = res.is_num[idx]
+    as_crit = is_crit & ~numeric
+    as_ind = (is_ind & ~is_crit) | (is_crit & numeric & is_ind)
+    level[idx[as_crit]] = "criterion"
+    kind[idx[as_crit]] = "boolean"
+    level[idx[as_ind]] = "indicator"
+    kind[idx[as_ind]] = token[as_ind].map(inds["kind"])
+    measure[idx[as_ind]] = token[as_ind].map(inds["measure_unit"])
+    crit_value = is_crit & numeric & ~is_ind & res.ok[idx]
+    flag(flag.df.index.isin(idx[crit_value]), "ket_qua", lambda r: _criterion_value_message(r, set_code, cat))
+    unknown = ~is_crit & ~is_ind
+    sample_codes = ", ".join(list(inds.index[:4]))
+    flag(
+        flag.df.index.isin(idx[unknown]),
+        "tieu_chi",
+        f"không có trong bộ {SET_NAMES_VI[set_code]} ({cat.id}); nhận số tiêu chí 1–{cat.criteria_count(set_code)}"
+        + (f" hoặc mã chỉ tiêu của bộ này (ví dụ {sample_codes})" if len(inds) else " (bộ này chưa có danh mục chỉ tiêu)"),
+    )
+
+
+def _criterion_value_message(r: pd.Series, set_code: str, cat) -> str:  # noqa: ANN001 - Catalog
+    inds = cat.indicators[(cat.indicators["set"] == set_code) & (cat.indicators["criterion"] == r["tieu_chi"])]["code"].tolist()
+    where = f"; để ghi giá trị, dùng mã chỉ tiêu ({', '.join(inds)})" if inds else ""
+    return f"tiêu chí {r['tieu_chi']} ghi ở cấp tiêu chí chỉ nhận dat hoặc khong_dat{where}"
+
+
+def _check_values(typed: pd.Series, kind: pd.Series, measure: pd.Series, res: _Results, flag: _Flag) -> pd.Series:
+    """A value fits its item: đạt / không đạt items take no number, counts and values are not negative,
+    percentages lie in 0–100. Returns the rows that pass."""
+    num = typed & res.is_num
+    value = res.value
+    checks = [
+        (
+            num & kind.isin(["boolean"]),
+            lambda r: f"'{r['tieu_chi']}' ghi kết quả đạt/không đạt; nhận dat hoặc khong_dat, không nhận số",
+        ),
+        (num & (kind == "absence") & (value.fillna(0) < 0), "số lượng không được âm (đạt khi bằng 0)"),
+        (num & (measure == "%") & ((value < 0) | (value > 100)).fillna(False), "tỷ lệ phải nằm trong khoảng 0–100 (%)"),
+        (num & (measure != "%") & kind.isin(["minimum", "maximum"]) & (value < 0).fillna(False), "giá trị không được âm"),
+    ]
+    ok = pd.Series(True, index=typed.index)
+    for mask, message in checks:
+        flag(mask, "ket_qua", message)
+        ok &= ~mask.astype(bool)
+    return ok
+
+
+def _check_duplicates(keyed: pd.DataFrame, errors: list[RowError]) -> None:
+    """Each result once per file: a repeated (xã, year, set, level, item) names the row that gave it first."""
+    key = ["unit", "year", "tier_set", "level", "item"]
+    dup = keyed.duplicated(key, keep="first")
+    if not dup.any():
+        return
+    first_row = keyed[~dup].set_index(key)["row"]
+    for _, r in keyed[dup].iterrows():
+        first = first_row.loc[tuple(r[k] for k in key)]
+        errors.append(
+            RowError(
+                int(r["row"]),
+                r.get("col_tieu_chi", "tieu_chi"),
+                r["item"],
+                f"trùng với dòng {first} (cùng xã {r['unit']}, năm {int(r['year'])}, bộ {r['tier_set']}); mỗi kết quả chỉ ghi một lần trong tệp",
+            )
+        )
+
+
+def _district_rows(df: pd.DataFrame, province: Province, errors: list[RowError]) -> pd.DataFrame:
+    """Rows of the district-level sets: ma_xa holds a district-level code, ket_qua đạt / không đạt."""
+    reg = province.registry
+    out = []
+    seen: dict[tuple, int] = {}
+    for _, r in df.iterrows():
+
+        def err(column: str, message: str, r=r) -> None:
+            errors.append(RowError(int(r["row"]), r.get(f"col_{column}", column), r[column], message, r.get("sheet")))
+
+        code, set_code = r["ma_xa"], r["bo_tieu_chi"]
+        year = int(r["nam"]) if str(r["nam"]).isdigit() else None
+        if year is None or not province.catalogs.covers(year):
+            err("nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {province.catalogs.years_text()}")
+            continue
+        cat = province.catalogs.for_year(year)
+        spec = cat.district_sets.get(set_code)
+        if spec is None:
+            err(
+                "bo_tieu_chi",
+                f"{cat.id} (các năm {cat.year_from}–{cat.year_to}) không có bộ cấp huyện này; có: {', '.join(cat.district_sets) or 'không có'}",
+            )
+            continue
+        if code not in reg.districts().index:
+            err("ma_xa", f"bộ {set_code} ghi cho đơn vị cấp huyện: mã 3 chữ số, một trong {', '.join(reg.districts().index)}")
+            continue
+        if reg.units.at[code, "unit_type"] not in spec["applies_to"]:
+            err("ma_xa", f"{reg.units.at[code, 'name']} không thuộc diện bộ {set_code} (áp dụng cho: {', '.join(spec['applies_to'])})")
+            continue
+        crits = set(cat.district_criteria.loc[cat.district_criteria["set"] == set_code, "criterion"])
+        if r["tieu_chi"] not in crits:
+            err("tieu_chi", f"bộ {set_code} có các tiêu chí 1–{spec['criteria_count']}")
+            continue
+        met = read_met(r["ket_qua"])
+        if met is None:
+            err("ket_qua", "tiêu chí cấp huyện ghi dat hoặc khong_dat")
+            continue
+        key = (code, year, set_code, r["tieu_chi"])
+        if key in seen:
+            err("tieu_chi", f"trùng với dòng {seen[key]}; mỗi kết quả chỉ ghi một lần trong tệp")
+            continue
+        seen[key] = int(r["row"])
+        out.append(
+            {"unit": code, "year": year, "catalog": cat.id, "tier_set": set_code, "level": "criterion", "item": r["tieu_chi"], "met": met}
+        )
+    rows = pd.DataFrame(out, columns=["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"])
+    rows["met"] = rows["met"].astype("boolean")
+    rows["value"] = rows["value"].astype("Float64")
+    rows["year"] = rows["year"].astype("int64")
+    return rows
