@@ -25,6 +25,7 @@ from nongthon.workbooks import workbook_for_year
 
 from .cache import LayerCache, Payload, none_match
 from .errors import PayloadTooLarge, PreconditionRequired, database_busy, http_error, nongthon_error, server_error, validation_error
+from .limits import BodyLimits
 from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
@@ -68,6 +69,13 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     app.add_exception_handler(sa_exc.OperationalError, database_busy)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, server_error)
+    # writes: the token before the body, and every body cut off at its limit while it streams in (api/limits.py)
+    app.add_middleware(
+        BodyLimits,
+        store=store,
+        limit_for=lambda scope: settings.max_upload_bytes if scope["path"] == "/api/imports" else settings.max_json_bytes,
+        bearer=bearer,
+    )
 
     def reader(request: Request) -> User | None:
         """Reads are open unless the setting requires at least a viewer token."""
@@ -241,21 +249,6 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         return Response(
             workbook_for_year(store, province, year), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
-
-    @app.middleware("http")
-    async def uploads_checked_first(request: Request, call_next):  # noqa: ANN001, ANN202
-        """An upload is refused before its body is read: too large (413) or without a valid token (401)."""
-        if request.method == "POST" and request.url.path == "/api/imports":
-            length = int(request.headers.get("content-length") or 0)
-            if length > settings.max_upload_bytes:
-                return await nongthon_error(
-                    request, PayloadTooLarge(f"Tệp quá lớn ({length:,} byte); tối đa {settings.max_upload_bytes // (1024 * 1024)} MB")
-                )
-            try:
-                authenticate(store, bearer(request))
-            except NongthonError as exc:
-                return await nongthon_error(request, exc)
-        return await call_next(request)
 
     @app.post("/api/imports", summary="Nhập sổ Excel (hoặc CSV); dry_run=true chỉ kiểm tra và tóm tắt")
     def post_import(

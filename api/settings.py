@@ -11,6 +11,7 @@ class Settings:
     db: str = "nongthon.db"
     require_viewer: bool = False  # reads need at least a viewer token when true
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024  # every other request body
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -104,5 +104,6 @@ def authenticate(store: Store, token: str | None) -> User:
     if row is None:
         raise NotAuthenticated("Mã truy cập không đúng.")
     if row["revoked_at"] is not None:
-        raise NotAuthenticated(f"Mã truy cập của {row['name']} đã bị thu hồi ngày {row['revoked_at']:%d/%m/%Y}.")
+        # the account is not named: whoever holds a revoked token learns nothing about whose it was
+        raise NotAuthenticated("Mã truy cập đã bị thu hồi; xin quản trị viên cấp mã mới.")
     return User(row["id"], row["name"], row["role"], row["district"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import sys
 import time
@@ -16,11 +17,12 @@ import pandas as pd
 
 from . import __version__
 from .errors import ImportRejected, NongthonError
-from .imports import export_csv, import_csv
+from .imports import export_csv, import_file, read_file
 from .province import load_province
-from .reports import REPORT_COLUMNS, criterion_report, standard_report
+from .reports import criterion_report, district_criterion_report, report_bands, standard_report
 from .sample import SAMPLE_LABEL_VI, load_sample
 from .store import Store
+from .validation import MET_CODE, MET_LABEL, NOT_MET_CODE, NOT_MET_LABEL, number_text
 
 DEFAULT_DB = "nongthon.db"
 REPORT_HEADERS_VI = {
@@ -31,12 +33,15 @@ REPORT_HEADERS_VI = {
     "nang_cao": "NTM nâng cao",
     "kieu_mau": "NTM kiểu mẫu",
     "binh_quan_tieu_chi": "BQ tiêu chí/xã",
-    "xa_19": "19 TC",
-    "xa_15_18": "15–18",
-    "xa_10_14": "10–14",
-    "xa_5_9": "5–9",
-    "xa_duoi_5": "<5",
 }
+
+
+def band_headers(criteria_count: int) -> dict[str, str]:
+    """Short headers of the report's bands: "19 TC", "15–18", …, "<5"."""
+    out = {}
+    for col, lo, hi in report_bands(criteria_count):
+        out[col] = f"{lo} TC" if lo == hi == criteria_count else (f"<{hi + 1}" if lo == 0 else (f"{lo}–{hi}" if hi > lo else f"{lo}"))
+    return out
 
 
 def _db_default() -> str:
@@ -66,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra và tóm tắt, không ghi")
     p.add_argument("--author", default=None, help="người nhập (mặc định: tên người dùng hệ thống)")
     p.add_argument("--note", default=None, help="ghi chú cho lần nhập")
+    p.add_argument("--json", action="store_true", help="in kết quả dạng JSON, như câu trả lời của POST /api/imports")
 
     p = sub.add_parser("export", parents=[common], help="xuất kết quả hiện hành ra CSV cùng định dạng nhập")
     p.add_argument("--year", type=int, action="append", help="năm (có thể lặp lại; mặc định: mọi năm)")
@@ -146,51 +152,52 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .entries import is_workbook
-    from .workbooks import import_workbook
-
     province = load_province()
-    store = _open(args.db)
     if not args.file.exists():
         print(f"Không tìm thấy tệp {args.file}", file=sys.stderr)
         return 1
-    author = args.author or getpass.getuser()
-    data = args.file.read_bytes()
+    store = _open(args.db)
     try:
-        if is_workbook(data, args.file.name):
-            res = import_workbook(store, province, data, source=args.file.name, author=author, note=args.note, dry_run=args.dry_run)
-            for w in res.warnings:
-                print(w)
-            changed = res.diff[res.diff["outcome"] != "unchanged"]
-            rows, source, dry_run, s = len(res.diff), res.source, res.dry_run, res.summary
-        else:
-            res = import_csv(store, province, args.file, author=author, note=args.note, dry_run=args.dry_run)
-            changed = res.summary.diff[res.summary.diff["outcome"] != "unchanged"]
-            rows, source, dry_run, s = res.rows, res.source, res.dry_run, res.summary
-            if res.encoding != "utf-8":
-                print(f"(tệp mã hóa {res.encoding}, đã chuyển sang UTF-8)")
+        data = read_file(args.file)
+        res = import_file(
+            store, province, data, args.file.name, author=args.author or getpass.getuser(), note=args.note, dry_run=args.dry_run
+        )
     except ImportRejected as exc:
         print(exc.describe(limit=200), file=sys.stderr)
         return 1
-    verb = "Kiểm tra (không ghi)" if dry_run else "Đã nhập"
-    print(f"{verb} {source}: {rows} kết quả — mới {s.new}, thay đổi {s.changed}, không đổi {s.unchanged}.")
-    if dry_run and len(changed):
-        names = province.registry.units["name"]
-        for r in changed.head(50).itertuples():
-            print(
-                f"  {'mới' if r.outcome == 'new' else 'đổi'}: {names[r.unit]} ({r.unit}) {r.year} {r.tier_set} {r.item}: {_fmt(r.met_old, r.value_old)} → {_fmt(r.met, r.value)}"
-            )
-        if len(changed) > 50:
-            print(f"  … và {len(changed) - 50} dòng khác")
+    report = res.report(province)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+    else:
+        print(format_import_text(report), end="")
     return 0
 
 
-def _fmt(met: object, value: object) -> str:
-    if met is not None and not pd.isna(met):
-        return "đạt" if bool(met) else "chưa đạt"
-    if value is not None and not pd.isna(value):
-        return f"{float(value):g}"
-    return "—"
+def format_import_text(report: dict, limit: int = 50) -> str:
+    """The import's report (the same as the API's answer) as text: warnings, the summary and, in a dry run,
+    the first ``limit`` rows that would change."""
+    lines = list(report["canh_bao"])
+    t = report["tom_tat"]
+    verb = "Kiểm tra (không ghi)" if report["thu_nghiem"] else "Đã nhập"
+    counts = f"mới {t['moi']}, thay đổi {t['thay_doi']}, không đổi {t['khong_doi']}"
+    lines.append(f"{verb} {report['tep']}: {report['so_ket_qua']} kết quả — {counts}.")
+    if report["thu_nghiem"]:
+        changed = [r for r in report["chi_tiet"] if r["trang_thai"] != "khong_doi"]
+        for r in changed[:limit]:
+            what = f"{r['ten_xa']} ({r['ma_xa']}) {r['nam']} {r['bo_tieu_chi']} {r['tieu_chi']}"
+            lines.append(f"  {'mới' if r['trang_thai'] == 'moi' else 'đổi'}: {what}: {_label(r['cu'])} → {_label(r['moi'])}")
+        if len(changed) > limit:
+            lines.append(f"  … và {len(changed) - limit} dòng khác")
+    return "\n".join(lines) + "\n"
+
+
+def _label(result: str | float | None) -> str:
+    """A result of the report as the office reads it: đạt, chưa đạt, a number, or — (none)."""
+    if result is None:
+        return "—"
+    if isinstance(result, str):
+        return {MET_CODE: MET_LABEL, NOT_MET_CODE: NOT_MET_LABEL}[result].lower()
+    return number_text(result)
 
 
 def cmd_template(args: argparse.Namespace) -> int:
@@ -218,13 +225,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_report_text(rep, crit: pd.DataFrame) -> str:  # noqa: ANN001 - StandardReport
+def format_report_text(rep, crit: pd.DataFrame, district_crit: pd.DataFrame | None = None) -> str:  # noqa: ANN001 - StandardReport
     lines = []
     if rep.sample:
         lines += [f"*** {SAMPLE_LABEL_VI} ***", ""]
     lines.append(f"BÁO CÁO KẾT QUẢ XÂY DỰNG NÔNG THÔN MỚI NĂM {rep.year} — bộ tiêu chí {rep.catalog} ({rep.criteria_count} tiêu chí)")
     lines.append("")
-    table = rep.table.astype({"nang_cao": object, "kieu_mau": object}).fillna("—").rename(columns=REPORT_HEADERS_VI)
+    headers = {**REPORT_HEADERS_VI, **band_headers(rep.criteria_count)}
+    table = rep.table.astype({"nang_cao": object, "kieu_mau": object}).fillna("—").rename(columns=headers)
     lines.append(table.to_string(index=False, float_format=lambda v: f"{v:.2f}".replace(".", ",")))
     if rep.table["nang_cao"].isna().all():
         lines.append(f"—: bộ tiêu chí {rep.catalog} không có bộ nâng cao / kiểu mẫu trong danh mục, nên không đánh giá (không phải 0).")
@@ -251,6 +259,15 @@ def format_report_text(rep, crit: pd.DataFrame) -> str:  # noqa: ANN001 - Standa
         }
     )
     lines.append(ct.to_string(index=False))
+    if district_crit is not None and len(district_crit):
+        lines += ["", "TIÊU CHÍ CẤP HUYỆN (huyện NTM, thị xã/thành phố hoàn thành nhiệm vụ): số đơn vị theo trạng thái"]
+        dc = district_crit.pivot_table(
+            index=["bo_tieu_chi", "tieu_chi", "ten_tieu_chi"], columns="trang_thai", values="ma_don_vi", aggfunc="count", fill_value=0
+        )
+        dc = dc.reindex(columns=["dat", "khong_dat", "chua_danh_gia"], fill_value=0).reset_index()
+        dc = dc.sort_values(["bo_tieu_chi", "tieu_chi"], key=lambda c: c.map(lambda v: (len(v), v)))
+        dc.columns = ["Bộ", "TC", "Tên tiêu chí", "Đạt", "Chưa đạt", "Chưa đánh giá"]
+        lines.append(dc.to_string(index=False))
     return "\n".join(lines) + "\n"
 
 
@@ -262,11 +279,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     sample = bool(results["sample"].any())
     rep = standard_report(results, province, args.year, sample=sample)
     if args.csv:
-        text = rep.table[REPORT_COLUMNS].to_csv(index=False, lineterminator="\n")
+        text = rep.table.to_csv(index=False, lineterminator="\n")
         if sample:
             print(f"Lưu ý: {SAMPLE_LABEL_VI}", file=sys.stderr)
     else:
-        text = format_report_text(rep, criterion_report(results, province, args.year))
+        text = format_report_text(rep, criterion_report(results, province, args.year), district_criterion_report(results, province, args.year))
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
@@ -274,14 +291,51 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Masked:
+    """A text stream that writes ``***`` in place of a secret (the database password): every line the server
+    logs or prints — startup, access log, tracebacks — goes through sys.stdout or sys.stderr."""
+
+    def __init__(self, stream, secrets: list[str]) -> None:  # noqa: ANN001 - a text stream
+        self.stream, self.secrets = stream, secrets
+
+    def write(self, text: str) -> int:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return self.stream.write(text)
+
+    def __getattr__(self, name: str):  # noqa: ANN204 - flush, isatty, fileno, … of the real stream
+        return getattr(self.stream, name)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from urllib.parse import quote
+
+    import sqlalchemy as sa
     import uvicorn  # the web app lives in api/; the library itself never imports FastAPI
 
-    _open(args.db).close()  # fail here, in Vietnamese, if the database cannot be opened
-    os.environ["NONGTHON_DB"] = args.db
-    print(f"Bản đồ: http://{args.host}:{args.port}/map  —  API: http://{args.host}:{args.port}/docs  (cơ sở dữ liệu {args.db})")
-    uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port, log_level="info")
-    return 0
+    from .store import database_url
+
+    try:
+        url = sa.engine.make_url(database_url(args.db))
+        shown, password = (url.render_as_string(hide_password=True), url.password) if url.password else (args.db, None)
+    except sa.exc.ArgumentError:
+        shown, password = "(URL cơ sở dữ liệu không đọc được)", None
+    real = sys.stdout, sys.stderr
+    if password:
+        sys.stdout, sys.stderr = (_Masked(stream, sorted({password, quote(password, safe="")}, key=len, reverse=True)) for stream in real)
+    try:
+        try:
+            _open(args.db).close()  # fail here, in Vietnamese, if the database cannot be opened
+        except Exception as exc:  # noqa: BLE001 - the driver's message, without the password, instead of a traceback
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"Không mở được cơ sở dữ liệu {shown}: {detail}", file=sys.stderr)
+            return 1
+        os.environ["NONGTHON_DB"] = args.db
+        print(f"Bản đồ: http://{args.host}:{args.port}/map  —  API: http://{args.host}:{args.port}/docs  (cơ sở dữ liệu {shown})")
+        uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port, log_level="info")
+        return 0
+    finally:
+        sys.stdout, sys.stderr = real
 
 
 def cmd_map(args: argparse.Namespace) -> int:

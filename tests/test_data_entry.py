@@ -318,7 +318,7 @@ def test_uploads_are_refused_before_the_body_is_read(office):
     r = office.post(
         "/api/imports",
         content=b"x" * 100,
-        headers={"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(50 * 1024 * 1024)},
+        headers={"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(50 * 1024 * 1024), **office.login("admin")},
     )
     assert r.status_code == 413
     r = office.post("/api/imports", files={"tep": ("a.csv", b"ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n", "text/csv")})
