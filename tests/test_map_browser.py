@@ -1,19 +1,31 @@
 """The leaders' map in a real headless Chromium: served at /map, and exported as one HTML file.
-.ci/run installs Debian's chromium; the screenshots are saved in test-artifacts/."""
+The browser is $NONGTHON_TEST_CHROMIUM, else chromium on the PATH, else Debian's /usr/bin/chromium, else the one
+`playwright install chromium` downloads; without any, every test here fails with one line saying so.
+Screenshots are saved in test-artifacts/."""
 
+import json
+import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import httpx
 import pytest
+import yaml
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
+from nongthon.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+SHARED = ROOT.parent / "shared"
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -23,6 +35,35 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+LAPTOP = {"width": 1366, "height": 657}  # a 1366 × 768 screen less the browser's bars, as reported
+DESKTOP = {"width": 1400, "height": 1000}
+# a Leaflet layer of the page by GSO code: the map is the one L.Map among the page's globals (folium names it)
+FIND_LAYER = (
+    "ma => { const map = Object.values(window).find(v => v instanceof L.Map); let hit = null;"
+    " map.eachLayer(l => { if (l.feature && l.feature.properties.ma === ma) hit = l; }); return hit; }"
+)
+HOSTILE = [
+    "<img src=x onerror=alert(document.domain)>",
+    "12/QĐ <!--<script>",
+    "</script><script>alert(1)</script>",
+    "QĐ 7\u2028&amp; \u2029'\"",
+]
+
+
+def find_chromium(playwright) -> str:  # noqa: ANN001 - a Playwright instance
+    given = os.environ.get("NONGTHON_TEST_CHROMIUM")
+    if given:
+        if not Path(given).exists():
+            pytest.fail(f"Chromium not found at {given} (NONGTHON_TEST_CHROMIUM): set it to a Chromium or Chrome binary", pytrace=False)
+        return given
+    for path in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium", playwright.chromium.executable_path):
+        if path and Path(path).exists():
+            return path
+    pytest.fail(
+        "Chromium not found at /usr/bin/chromium nor on the PATH: apt-get install chromium "
+        "(or `playwright install chromium`, or set NONGTHON_TEST_CHROMIUM to a Chromium binary)",
+        pytrace=False,
+    )
 
 
 def free_port() -> int:
@@ -59,21 +100,43 @@ def server(mapped_db, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: .ci/run installs it (apt-get install chromium)"
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        path = find_chromium(p)
+        try:
+            b = p.chromium.launch(executable_path=path, args=FLAGS)
+        except PlaywrightError as exc:
+            pytest.fail(f"Chromium at {path} did not start: {str(exc).splitlines()[0]}", pytrace=False)
         yield b
         b.close()
 
 
-def open_map(browser, url):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+def open_map(browser, url, viewport=DESKTOP):
+    page = browser.new_page(viewport=viewport)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
     page.goto(url)
-    page.wait_for_selector(".leaflet-overlay-pane path", timeout=20000)
+    page.wait_for_selector(".leaflet-overlay-pane path", timeout=30000)
     return page, errors
+
+
+def shot(page, name: str) -> Path:
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    print(f"\nscreenshot: {path}")
+    return path
+
+
+def layer_properties(url: str, year: int) -> dict[str, dict]:
+    features = httpx.get(url + f"/api/layers/communes?year={year}", timeout=60).json()["features"]
+    return {f["properties"]["ma"]: f["properties"] for f in features}
+
+
+def covering_target_sets(year: int, province: str = "54") -> list[dict]:
+    """The target files whose years cover ``year``, for the province or national, read straight from the YAML."""
+    docs = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted((ROOT / "nongthon" / "targets").glob("*.yaml"))]
+    return [d for d in docs if d["years"]["from"] <= year <= d["years"]["to"] and d.get("province") in (None, province)]
 
 
 def test_served_map_draws_communes_legend_tooltip_and_panel(server, browser):
@@ -86,18 +149,39 @@ def test_served_map_draws_communes_legend_tooltip_and_panel(server, browser):
         assert words in legend
     assert "DỮ LIỆU MẪU" in page.locator("#ntm-banner").inner_text()
     panel = page.locator("#ntm-panel").inner_text()
-    assert "/83" in panel and "mục tiêu 2025: 80,0%" in panel and "Huyện Tây Hòa" in panel
+    assert "/83" in panel and "Mục tiêu 2025 (tỉnh): 80,0%" in panel and "Huyện Tây Hòa" in panel
     assert "Dự báo 2025:" in panel and "xác suất đạt" in panel  # the projected share with its band, next to the target
     marks = page.locator(".ntm-moc").evaluate_all("els => els.map(e => e.getAttribute('title'))")
     assert any("Huyện Tuy An đạt chuẩn huyện nông thôn mới năm 2023 — chưa đạt" in m for m in marks)
     # hover a commune: its tooltip names it and gives the tier and criteria met
-    box = page.locator(".leaflet-overlay-pane path").nth(50).bounding_box()
+    box = page.locator(".leaflet-overlay-pane svg g").bounding_box()  # the middle of the province, clear of the panel
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.wait_for_selector(".leaflet-tooltip", timeout=5000)
     tip = page.locator(".leaflet-tooltip").last.inner_text()
     assert ("tiêu chí" in tip) or ("Không xét NTM" in tip)
-    page.screenshot(path=str(ARTIFACTS / "map-2023.png"))
-    print(f"\nscreenshot: {ARTIFACTS / 'map-2023.png'}")
+    shot(page, "map-2023.png")
+    assert not errors, errors
+
+
+def test_panel_shows_every_target_set_covering_the_year(server, browser):
+    url, _ = server
+    page, errors = open_map(browser, url + "/map?year=2023")
+    panel = page.locator("#ntm-panel .ntm-body").inner_text()
+    sets = covering_target_sets(2023)
+    assert {d["id"] for d in sets} == {"phu-yen-2021-2025", "qd263-2025"}  # the province's own and the national set
+    for d in sets:
+        scope = "quốc gia" if d.get("province") is None else "tỉnh"
+        for t in d["targets"]:
+            if t.get("kind", "share") == "share":
+                assert f"Mục tiêu {t['year']} ({scope}): {100 * t['share']:.1f}%".replace(".", ",") in panel, t
+            else:
+                assert f"Xã dưới {t['min_criteria']} tiêu chí:" in panel and f"Mục tiêu {t['year']} ({scope}): không còn xã nào" in panel
+    assert "Mục tiêu 2025 (quốc gia): 40,0%" in panel  # 263/QĐ-TTg: about 40 % advanced, beside the province's 15 %
+    # 2018 lies outside every set's years: no target is drawn, and the panel says so
+    assert covering_target_sets(2018) == []
+    page.select_option("#ntm-year", "2018")
+    panel = page.locator("#ntm-panel .ntm-body").inner_text()
+    assert "Mục tiêu" not in panel and "Không có bộ mục tiêu nào áp dụng cho năm 2018" in panel
     assert not errors, errors
 
 
@@ -112,11 +196,13 @@ def test_criterion_layer_and_year_switch(server, browser):
     assert "#2166ac" in fills and "#e08214" in fills  # met and not met both drawn
     page.select_option("#ntm-year", "2018")
     assert "Năm 2018" in page.locator("#ntm-legend").inner_text()
-    assert "năm 2018" in page.locator("#ntm-panel").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "map-2018-tc17.png"))
-    page.locator("#ntm-panel .ntm-toggle").click()  # the panel folds away on a small screen
+    assert "Tiêu chí 17" in page.locator("#ntm-legend").inner_text()  # the 2016 catalogue has a criterion 17 too
+    assert "Năm 2018:" in page.locator("#ntm-panel").inner_text()
+    shot(page, "map-2018-tc17.png")
+    page.locator("#ntm-panel .ntm-toggle").click()  # the panel folds away
     assert "collapsed" in page.locator("#ntm-panel").get_attribute("class")
-    assert not page.locator("#ntm-panel .ntm-body").first.is_visible()
+    assert not page.locator("#ntm-panel .ntm-body").is_visible()
+    assert page.locator("#ntm-year").is_visible()  # the year stays at hand
     assert not errors, errors
 
 
@@ -124,34 +210,171 @@ def test_popup_lists_unmet_criteria_by_name(server, browser):
     url, _ = server
     page, errors = open_map(browser, url + "/map?year=2023")
     # open the popup of a xã that misses a criterion in 2023
-    props = httpx.get(url + "/api/layers/communes?year=2023").json()["features"]
-    target = next(f["properties"] for f in props if f["properties"]["tieu_chi_chua_dat"])
-    page.evaluate(
-        "ma => { let hit; document.querySelectorAll('.leaflet-overlay-pane path'); "
-        "Object.values(window).forEach(v => { if (v && v._layers) Object.values(v._layers).forEach(l => { if (l.feature && l.feature.properties.ma === ma) hit = l; }); });"
-        "hit.openPopup(); }",
-        target["ma"],
-    )
+    target = next(p for p in layer_properties(url, 2023).values() if p["tieu_chi_chua_dat"])
+    page.evaluate(f"ma => ({FIND_LAYER})(ma).openPopup()", target["ma"])
     popup = page.locator(".leaflet-popup-content").inner_text()
     assert target["ten"] in popup and "Tiêu chí chưa đạt" in popup
     assert target["tieu_chi_chua_dat"][0]["ten"] in popup
     assert not errors, errors
 
 
-def test_exported_file_works_offline(server, browser, tmp_path):
+def test_open_popup_follows_the_year(server, browser):
+    url, _ = server
+    y2023, y2018 = layer_properties(url, 2023), layer_properties(url, 2018)
+    # a xã whose criteria met differ between the two years, so a stale popup cannot pass for a fresh one
+    ma = next(
+        m for m, p in y2023.items() if p["co_so_lieu"] and y2018[m]["co_so_lieu"] and p["so_tieu_chi_dat"] != y2018[m]["so_tieu_chi_dat"]
+    )
+    then, now = y2018[ma], y2023[ma]
+    page, errors = open_map(browser, url + "/map?year=2023")
+    page.evaluate(f"ma => ({FIND_LAYER})(ma).openPopup()", ma)
+    popup = page.locator(".leaflet-popup-content")
+    assert f"đạt {now['so_tieu_chi_dat']}/{now['so_tieu_chi']} tiêu chí (năm 2023)" in popup.inner_text()
+    page.select_option("#ntm-year", "2018")
+    text = popup.inner_text()
+    assert f"đạt {then['so_tieu_chi_dat']}/{then['so_tieu_chi']} tiêu chí (năm 2018)" in text, text
+    assert "2023" not in text and then["ten"] in text
+    page.wait_for_timeout(500)  # the popup grew: let the map finish panning it into view
+    shot(page, "map-popup-after-year-change.png")
+    assert not errors, errors
+
+
+def test_layer_list_is_reachable_past_the_legend_on_a_laptop(server, browser):
+    url, _ = server
+    page, errors = open_map(browser, url + "/map?year=2023", LAPTOP)
+    requested = []
+    page.route("https://tile.openstreetmap.org/**", lambda route: (requested.append(route.request.url), route.abort()))
+    page.locator(".leaflet-control-layers").hover()
+    # Playwright clicks only an item that nothing covers: the legend must not sit on the list's last rows
+    page.locator(".leaflet-control-layers label", has_text="Tiêu chí 19:").click(timeout=5000)
+    assert "Tiêu chí 19" in page.locator("#ntm-legend").inner_text()
+    page.locator(".leaflet-control-layers label", has_text="Nền OpenStreetMap (cần Internet)").click(timeout=5000)
+    assert page.locator(".leaflet-control-layers label", has_text="Nền OpenStreetMap").locator("input").is_checked()
+    page.wait_for_timeout(300)
+    assert requested, "the background layer asked for no tile"
+    shot(page, "map-1366x657-layer-list.png")
+    assert not errors, errors
+
+
+def test_laptop_screen_opens_with_the_panel_and_a_province_that_fills_the_map(server, browser):
+    url, _ = server
+    page, errors = open_map(browser, url + "/map?year=2023", LAPTOP)
+    assert "collapsed" not in page.locator("#ntm-panel").get_attribute("class")
+    assert page.locator("#ntm-panel .ntm-body").is_visible()
+    box = page.evaluate(
+        """() => { const r = e => { const b = e.getBoundingClientRect(); return {left: b.left, top: b.top, right: b.right, bottom: b.bottom}; };
+        return {map: r(document.querySelector('.leaflet-container')), panel: r(document.getElementById('ntm-panel')),
+                province: r(document.querySelector('.leaflet-overlay-pane svg g'))}; }"""
+    )
+    m, p, v = box["map"], box["panel"], box["province"]
+    free_width, free_height = m["right"] - p["right"], m["bottom"] - m["top"]
+    assert v["left"] >= p["right"] - 1, box  # the province beside the panel, not under it
+    assert v["top"] >= m["top"] - 1 and v["bottom"] <= m["bottom"] + 1 and v["right"] <= m["right"] + 1, box  # wholly in view
+    # it fills the free area in its limiting dimension (the fit snaps zoom to 0.1 steps: at worst 2^-0.1 = 93 %)
+    fill = max((v["bottom"] - v["top"]) / free_height, (v["right"] - v["left"]) / free_width)
+    assert fill >= 0.85, box
+    shot(page, "map-1366x657.png")
+    assert not errors, errors
+
+
+def test_every_district_row_is_reachable_in_a_forecast_year(server, browser):
+    url, _ = server
+    page, errors = open_map(browser, url + "/map?year=2023", LAPTOP)
+    page.select_option("#ntm-year", "2018")
+    page.select_option("#ntm-year", "2023")  # back to a year with a forecast: the panel grows
+    assert "Dự báo 2025:" in page.locator("#ntm-panel").inner_text()
+    districts = gpd.read_file(SHARED / "geodata" / "phu_yen_pre2025.gpkg", layer="districts")
+    rows = page.locator("#ntm-panel tbody tr")
+    assert rows.count() == len(districts) == 9
+    last = rows.last
+    assert last.locator("td").first.inner_text() == "Thị xã Đông Hòa"  # the registry's last district-level unit
+    last.scroll_into_view_if_needed(timeout=5000)
+    seen = page.evaluate(
+        """() => { const body = document.querySelector('#ntm-panel .ntm-body'), rows = body.querySelectorAll('tbody tr'), row = rows[rows.length - 1];
+        const b = body.getBoundingClientRect(), r = row.getBoundingClientRect(), cell = row.lastElementChild.getBoundingClientRect();
+        const inside = r.top >= b.top - 0.5 && r.bottom <= b.top + body.clientHeight + 0.5 && r.left >= b.left - 0.5 && r.right <= b.left + body.clientWidth + 0.5;
+        const onScreen = r.top >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;
+        const hitFirst = row.contains(document.elementFromPoint(r.left + 5, (r.top + r.bottom) / 2));
+        const hitLast = row.contains(document.elementFromPoint((cell.left + cell.right) / 2, (cell.top + cell.bottom) / 2));
+        return {inside, onScreen, hitFirst, hitLast}; }"""
+    )
+    assert seen == {"inside": True, "onScreen": True, "hitFirst": True, "hitLast": True}, seen
+    shot(page, "map-1366x657-districts.png")
+    assert not errors, errors
+
+
+def test_map_opens_on_the_layer_bounds(server, browser):
+    url, _ = server
+    west, south, east, north = gpd.read_file(SHARED / "geodata" / "phu_yen_pre2025.gpkg", layer="communes").to_crs(4326).total_bounds
+    html = httpx.get(url + "/map?year=2023", timeout=120).text
+    lat, lon = map(float, re.search(r"center: \[([-\d.]+), ([-\d.]+)\]", html).groups())
+    assert lat == pytest.approx((south + north) / 2, abs=1e-3) and lon == pytest.approx((west + east) / 2, abs=1e-3)
+    page, errors = open_map(browser, url + "/map?year=2023")
+    shown = page.evaluate(
+        "() => { const b = Object.values(window).find(v => v instanceof L.Map).getBounds(); return [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()]; }"
+    )
+    slack = 1e-3  # the simplified outline may cut a corner by a few tens of metres
+    assert shown[0] <= south + slack and shown[1] <= west + slack and shown[2] >= north - slack and shown[3] >= east - slack, shown
+    assert not errors, errors
+
+
+def test_page_json_cannot_end_its_script():
+    from nongthon.maps import script_json
+
+    data = {"so": HOSTILE, "ten": "Xã Hòa Quang Bắc"}
+    text = script_json(data)
+    for raw in ("<", ">", "&", "\u2028", "\u2029"):
+        assert raw not in text
+    assert json.loads(text) == data  # the escapes read back as the same text
+
+
+@pytest.fixture(scope="module")
+def hostile_export(server, tmp_path_factory):
+    """The exported 2023 map of a database whose recognition decisions carry markup, and the xã they name."""
     _, db = server
-    out = tmp_path / "ban-do-2023.html"
+    out = tmp_path_factory.mktemp("export")
+    copy = out / "hostile.db"
+    shutil.copy(db, copy)
+    props = layer_properties(server[0], 2023)
+    chosen = [m for m, p in props.items() if p["du_dieu_kien"] and p["hang_cong_nhan"] is None][: len(HOSTILE)]
+    store = Store.open(copy)
+    for ma, number in zip(chosen, HOSTILE):
+        store.add_recognition(ma, "ntm", number, date(2023, 6, 1), source="kiểm thử", author="test")
+    store.close()
+    html = out / "ban-do-2023.html"
     r = subprocess.run(
-        [sys.executable, "-m", "nongthon.cli", "map", "--db", str(db), "--year", "2023", "-o", str(out)],
+        [sys.executable, "-m", "nongthon.cli", "map", "--db", str(copy), "--year", "2023", "-o", str(html)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert r.returncode == 0, r.stderr
     assert "DỮ LIỆU MẪU" in r.stdout
-    html = out.read_text(encoding="utf-8")
-    assert "<script src=" not in html and "stylesheet" not in html  # Leaflet inlined: no CDN needed
-    page, errors = open_map(browser, out.as_uri())
-    assert page.locator(".leaflet-overlay-pane path").count() >= 106
-    page.screenshot(path=str(ARTIFACTS / "map-export.png"))
+    return html, dict(zip(chosen, HOSTILE))
+
+
+def test_exported_file_works_offline_and_shows_stored_text_as_text(browser, hostile_export):
+    html, decisions = hostile_export
+    text = html.read_text(encoding="utf-8")
+    assert "<script src=" not in text and "stylesheet" not in text  # Leaflet, map.js and map.css inlined: no CDN needed
+    page = browser.new_page(viewport=DESKTOP)
+    errors, outside = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
+    page.route(
+        "**/*",
+        lambda route: (
+            route.continue_() if route.request.url.startswith(("file:", "data:")) else (outside.append(route.request.url), route.abort())
+        ),
+    )
+    page.goto(html.as_uri())
+    page.wait_for_selector(".leaflet-overlay-pane path", timeout=30000)
+    assert page.locator(".leaflet-overlay-pane path").count() >= 106 + 9  # every polygon drawn, markup or not
+    assert outside == []  # nothing fetched from the network
+    for ma, number in decisions.items():
+        page.evaluate(f"ma => ({FIND_LAYER})(ma).openPopup()", ma)
+        popup = page.locator(".leaflet-popup-content")
+        assert "Quyết định số " + " ".join(number.split()) in " ".join(popup.inner_text().split())  # the text itself, shown
+        assert popup.locator("img, script").count() == 0
+    shot(page, "map-export.png")
     assert not errors, errors

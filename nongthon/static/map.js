@@ -1,0 +1,267 @@
+/* The leaders' map page: communes coloured by tier or by one criterion, district outlines and names, a year
+ * picker, a legend and a panel with the province against its targets and each district's state.
+ * nongthon/maps.py inlines this file into the page and calls ntmMap(map, data) with the page's JSON data
+ * (the shape is written by maps.map_data). Every text that comes from the data is set as text (textContent,
+ * text nodes), never parsed as markup; the one Leaflet API that takes markup (layer names) gets escaped text. */
+(function () {
+  "use strict";
+
+  /* an element with properties (className, title, id, ...) and children (nodes or text) */
+  function h(tag, props) {
+    var e = document.createElement(tag);
+    if (props) Object.keys(props).forEach(function (k) { e[k] = props[k]; });
+    for (var i = 2; i < arguments.length; i++) {
+      var c = arguments[i];
+      if (c !== null && c !== undefined && c !== false) e.append(c);
+    }
+    return e;
+  }
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+  function pct(x) { return (100 * x).toFixed(1).replace(".", ",") + "%"; }
+  function dash(x) { return x === null || x === undefined ? "—" : x; }
+  function styled(e, style) { Object.keys(style).forEach(function (k) { e.style[k] = style[k]; }); return e; }
+
+  window.ntmMap = function (map, D) {
+    var C = D.kieu;
+    var state = { year: String(D.nam_mac_dinh), mode: "hang" };
+    var empty = { xa: {}, huyen: {}, tinh: null, muc_tieu: [], ten_tieu_chi: {} };
+    function yearData() { return D.theo_nam[state.year] || empty; }
+    function xa(ma) { return yearData().xa[ma]; }
+
+    /* ---- communes: colour, tooltip, popup ---- */
+    function color(f) {
+      var p = f.properties;
+      if (!p.du_dieu_kien) return C.not_eligible;
+      var r = xa(p.ma);
+      if (!r || r.h === null) return C.no_data;
+      if (state.mode === "hang") return C.tier[r.h];
+      return C.status[r.tc[state.mode] || "chua_danh_gia"];
+    }
+    function style(f) {
+      var p = f.properties, r = xa(p.ma);
+      var noData = p.du_dieu_kien && (!r || r.h === null);
+      return { fillColor: color(f), fillOpacity: p.du_dieu_kien ? 0.85 : 0.55, color: "#555", weight: 0.6, dashArray: noData ? "3 3" : null };
+    }
+    function tierWords(p) {
+      if (!p.du_dieu_kien) return "Không xét NTM (" + p.loai_ten.toLowerCase() + ")";
+      var r = xa(p.ma);
+      if (!r || r.h === null) return "Chưa có số liệu năm " + state.year;
+      return C.tier_words[r.h];
+    }
+    function tooltip(layer) {
+      var p = layer.feature.properties, r = xa(p.ma);
+      var div = h("div", null, h("b", null, p.ten), h("br"), tierWords(p));
+      if (p.du_dieu_kien && r && r.h !== null) {
+        div.append(h("br"), "Đạt " + r.d + "/" + r.n + " tiêu chí");
+        if (state.mode !== "hang") div.append(h("br"), "Tiêu chí " + state.mode + ": " + C.status_words[r.tc[state.mode] || "chua_danh_gia"]);
+      }
+      return div;
+    }
+    function criteriaList(codes) {
+      var names = yearData().ten_tieu_chi;
+      return h.apply(null, ["ul", null].concat(codes.map(function (c) { return h("li", null, c + ". " + names[c]); })));
+    }
+    function popup(layer) {
+      var p = layer.feature.properties, r = xa(p.ma);
+      var div = h("div", { className: "ntm-popup" }, h("h4", null, p.ten), p.ten_huyen, h("br"), h("b", null, tierWords(p)));
+      if (p.du_dieu_kien && r && r.h !== null) {
+        div.append(" — đạt " + r.d + "/" + r.n + " tiêu chí (năm " + state.year + ")");
+        if (r.cd.length) div.append(h("br"), "Tiêu chí chưa đạt:", criteriaList(r.cd));
+        if (r.ce.length) div.append("Chưa đánh giá:", criteriaList(r.ce));
+      }
+      if (r && r.cn) div.append(h("br"), "Công nhận: " + C.tier_words[r.cn] + " — Quyết định " + r.qd);
+      else if (p.du_dieu_kien) div.append(h("br"), "Chưa có quyết định công nhận đến cuối năm " + state.year);
+      if (D.du_lieu_mau) div.append(h("br"), h("i", null, D.nhan_mau));
+      return div;
+    }
+
+    var communes = L.geoJSON(D.communes, {
+      style: style,
+      onEachFeature: function (f, layer) {
+        layer.bindTooltip(function () { return tooltip(layer); }, { sticky: true });
+        layer.bindPopup(function () { return popup(layer); }, { maxWidth: 320 });
+        layer.on("mouseover", function () { layer.setStyle({ weight: 2.5, color: "#000" }); });
+        layer.on("mouseout", function () { communes.resetStyle(layer); });
+      },
+    }).addTo(map);
+    var districts = L.geoJSON(D.districts, { interactive: false, style: { fill: false, color: "#111", weight: 2.2 } }).addTo(map);
+    var labels = L.layerGroup(D.districts.features.map(function (f) {
+      var icon = L.divIcon({ className: "ntm-district-label", html: h("span", null, f.properties.ten_ngan), iconSize: null });
+      return L.marker([f.properties.lat, f.properties.lon], { icon: icon, interactive: false });
+    })).addTo(map);
+    var osm = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
+      maxZoom: 18, opacity: 0.5, attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>',
+    });
+
+    /* ---- banners, then the layer list, then the legend: one column at the top right ---- */
+    if (D.bieu_ngu.length) {
+      var banner = L.control({ position: "topright" });
+      banner.onAdd = function () {
+        var div = h("div", { id: "ntm-banner" });
+        D.bieu_ngu.forEach(function (b) { div.append(h("div", { className: "ntm-box ntm-banner " + b.loai }, b.chu)); });
+        return div;
+      };
+      banner.addTo(map);
+    }
+
+    // one base layer per view: the tier, or the status of one criterion; switching restyles the same polygons.
+    // The list is updated in place when the year changes, so it keeps its place above the legend.
+    var tierView = L.layerGroup(); tierView.ntmMode = "hang"; tierView.addTo(map);
+    var criterionViews = {};
+    var control = L.control.layers(null, null, { collapsed: true, position: "topright" });
+    control.addBaseLayer(tierView, esc("Hạng nông thôn mới"));
+    control.addOverlay(districts, esc("Ranh giới huyện"));
+    control.addOverlay(labels, esc("Tên huyện"));
+    control.addOverlay(osm, esc("Nền OpenStreetMap (cần Internet)"));
+    control.addTo(map);
+    function updateControl() {
+      var names = yearData().ten_tieu_chi, next = {};
+      Object.keys(criterionViews).forEach(function (c) { control.removeLayer(criterionViews[c]); });
+      if (state.mode !== "hang" && !(state.mode in names)) {
+        map.removeLayer(criterionViews[state.mode]);
+        state.mode = "hang";
+        tierView.addTo(map);
+      }
+      Object.keys(names).forEach(function (c) {
+        var g = criterionViews[c] || L.layerGroup();
+        g.ntmMode = c;
+        next[c] = g;
+        control.addBaseLayer(g, esc("Tiêu chí " + c + ": " + names[c]));
+      });
+      criterionViews = next;
+    }
+    map.on("baselayerchange", function (e) { state.mode = e.layer.ntmMode; refresh(); });
+
+    var legendDiv;
+    var legend = L.control({ position: "topright" });
+    legend.onAdd = function () { legendDiv = h("div", { className: "ntm-box ntm-legend", id: "ntm-legend" }); return legendDiv; };
+    legend.addTo(map);
+    function swatch(fill, words) { return h("div", null, styled(h("i"), { background: fill }), words); }
+    function legendNodes() {
+      var rows = [h("div", { className: "ntm-title" }, "Năm " + state.year)];
+      if (state.mode === "hang") {
+        Object.keys(C.tier).forEach(function (k) { rows.push(swatch(C.tier[k], C.tier_words[k])); });
+      } else {
+        rows.push(h("div", null, h("b", null, "Tiêu chí " + state.mode + ": " + yearData().ten_tieu_chi[state.mode])));
+        Object.keys(C.status).forEach(function (k) { rows.push(swatch(C.status[k], C.status_words[k])); });
+      }
+      rows.push(swatch(C.no_data, "Chưa có số liệu"));
+      rows.push(swatch(C.not_eligible, "Phường, thị trấn (không xét)"));
+      return rows;
+    }
+
+    /* ---- the panel: title, year, and a body that scrolls inside the map's height ---- */
+    var panelOpen = map.getSize().x >= C.panel_open_min_width;  // folded only where it would cover the province
+    var panelDiv, body, toggle, select;
+    var panel = L.control({ position: "topleft" });
+    panel.onAdd = function () {
+      toggle = h("button", { type: "button", className: "ntm-toggle", title: "Thu gọn / mở rộng" });
+      select = h("select", { id: "ntm-year" });
+      D.cac_nam.forEach(function (y) { select.append(new Option(String(y), String(y), false, String(y) === state.year)); });
+      select.addEventListener("change", function () { state.year = select.value; updateControl(); refresh(); });
+      toggle.addEventListener("click", function () { setOpen(!panelOpen); });
+      body = h("div", { className: "ntm-body" });
+      panelDiv = h("div", { className: "ntm-box ntm-panel", id: "ntm-panel" },
+        h("div", { className: "ntm-head" }, toggle, h("div", { className: "ntm-title" }, "Nông thôn mới — " + D.ten_tinh), h("label", null, "Năm: ", select)),
+        body);
+      L.DomEvent.disableScrollPropagation(panelDiv);
+      L.DomEvent.disableClickPropagation(panelDiv);
+      return panelDiv;
+    };
+    panel.addTo(map);
+    function setOpen(open) {
+      panelOpen = open;
+      panelDiv.classList.toggle("collapsed", !open);
+      toggle.textContent = open ? "−" : "+";
+    }
+
+    function targetLine(m, f) {
+      var goal = m.loai === "share" ? pct(m.ty_le) : "không còn xã nào";
+      var line = "Mục tiêu " + m.nam + " (" + m.cap + "): " + goal;
+      var p = f && f.xac_suat[m.ma];
+      if (Number(state.year) >= m.nam) line += " — " + C.target_words[m.trang_thai];
+      else if (p !== null && p !== undefined) line += " — xác suất đạt " + Math.round(100 * p) + "%";
+      return h("div", { className: "ntm-target", title: m.mo_ta + " (" + m.ten_bo + ")" }, line);
+    }
+    function tierBlock(k, t, targets, f) {
+      var out = [], label = C.tier_labels[k.ma];
+      if (k.so_xa === null) {
+        out.push(h("div", null, label + ": ", h("i", null, "không đánh giá"), " (bộ tiêu chí năm " + state.year + " không có bộ này)"));
+        return out.concat(targets.map(function (m) { return targetLine(m, null); }));
+      }
+      var share = k.so_xa / t.mau_so, band = f && f.hang[k.ma];
+      out.push(h("div", null, label + ": ", h("b", null, k.so_xa + "/" + t.mau_so + " = " + pct(share))));
+      var bar = h("div", { className: "ntm-bar" }, styled(h("span"), { left: "0", width: Math.min(100, 100 * share) + "%", background: C.tier[k.ma] }));
+      if (band) bar.append(styled(h("span", { className: "band" }), {
+        left: 100 * band.p10 + "%", width: Math.max(0.5, 100 * (band.p90 - band.p10)) + "%", background: C.tier[k.ma] }));
+      targets.forEach(function (m) { bar.append(styled(h("b", { title: m.mo_ta + " (" + m.ten_bo + ")" }), { left: 100 * m.ty_le + "%" })); });
+      out.push(bar);
+      if (band) out.push(h("div", { className: "ntm-forecast" }, "Dự báo " + f.nam + ": " + pct(band.trung_binh) + " (" + pct(band.p10) + "–" + pct(band.p90) + ")"));
+      return out.concat(targets.map(function (m) { return targetLine(m, f); }));
+    }
+    function districtTable() {
+      var y = yearData();
+      var rows = D.districts.features.filter(function (f) { return y.huyen[f.properties.ma]; }).map(function (f) {
+        var d = y.huyen[f.properties.ma];
+        var marks = (d.moc || []).map(function (m) {
+          var words = m.trang_thai_ten || C.milestone_words[m.trang_thai] || m.trang_thai;
+          return h("span", { className: "ntm-moc " + m.trang_thai, title: m.mo_ta + " — " + words + ": " + m.ly_do }, C.milestone_marks[m.trang_thai] || "?");
+        });
+        var cells = [h("td", null, f.properties.ten), h("td", { className: "n" }, d.dat_ntm + "/" + d.so_xa), h("td", { className: "n" }, dash(d.nang_cao)),
+          h("td", { className: "n" }, dash(d.kieu_mau)),
+          h("td", { className: "n" }, d.binh_quan_tieu_chi === null ? "—" : d.binh_quan_tieu_chi.toFixed(1).replace(".", ",")),
+          h.apply(null, ["td", null].concat(marks.reduce(function (a, s) { return a.length ? a.concat([" ", s]) : [s]; }, [])))];
+        return h.apply(null, ["tr", null].concat(cells));
+      });
+      var head = h("tr", null, h("th", null, "Huyện / thị xã / thành phố"), h("th", { className: "n" }, "NTM"), h("th", { className: "n" }, "NC"),
+        h("th", { className: "n" }, "KM"), h("th", { className: "n" }, "BQ TC"), h("th", null, "Mốc"));
+      return h("table", { className: "ntm-districts" }, h("thead", null, head), h.apply(null, ["tbody", null].concat(rows)));
+    }
+    function panelNodes() {
+      var y = yearData(), t = y.tinh, f = y.du_bao, out = [];
+      if (!t) return [h("div", null, "Chưa có số liệu năm " + state.year + ".")];
+      out.push(h("div", null, "Năm " + state.year + ": " + t.xa_co_so_lieu + "/" + t.xa_danh_muc + " xã trong danh mục có số liệu; mẫu số " +
+        t.mau_so + " xã" + (t.mau_so_chinh_thuc ? " (chính thức)" : "") + "."));
+      t.hang.forEach(function (k) {
+        var targets = y.muc_tieu.filter(function (m) { return m.loai === "share" && m.hang === k.ma; });
+        out = out.concat(tierBlock(k, t, targets, f));
+      });
+      y.muc_tieu.filter(function (m) { return m.loai === "min_criteria"; }).forEach(function (m) {
+        out.push(h("div", null, "Xã dưới " + m.so_tieu_chi + " tiêu chí: ", h("b", null, m.so_xa_duoi + " xã"),
+          m.xa_chua_co_so_lieu ? " (" + m.xa_chua_co_so_lieu + " xã chưa có số liệu)" : ""));
+        out.push(targetLine(m, f));
+      });
+      if (!y.muc_tieu.length) out.push(h("div", { className: "ntm-note" }, "Không có bộ mục tiêu nào áp dụng cho năm " + state.year + "."));
+      if (f) out.push(h("div", { className: "ntm-note" }, "Dự báo: mô phỏng " + f.so_lan + " lần từ số liệu đến năm " + state.year + " (khoảng 10–90%)."));
+      out.push(districtTable());
+      out.push(h("div", { className: "ntm-note" }, "NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. " +
+        "Mốc: " + C.milestone_legend + " (di chuột để xem lý do)."));
+      return out;
+    }
+
+    L.control.scale({ position: "bottomleft", imperial: false }).addTo(map);
+
+    /* ---- a year or view change redraws everything shown, open popups and tooltips included ---- */
+    function refresh() {
+      communes.setStyle(style);
+      legendDiv.replaceChildren.apply(legendDiv, legendNodes());
+      body.replaceChildren.apply(body, panelNodes());
+      communes.eachLayer(function (l) {
+        if (l.isPopupOpen()) l.getPopup().update();
+        if (l.isTooltipOpen()) l.getTooltip().update();
+      });
+    }
+    setOpen(panelOpen);
+    updateControl();
+    refresh();
+
+    // the province fills the map beside the open panel
+    var left = 10;
+    if (panelOpen) left = panelDiv.getBoundingClientRect().right - map.getContainer().getBoundingClientRect().left + 10;
+    map.fitBounds(D.bounds, { paddingTopLeft: [left, 10], paddingBottomRight: [10, 10], animate: false });
+  };
+})();
