@@ -97,13 +97,19 @@ def district_state(
     return MET, "đạt mọi điều kiện"
 
 
-def milestone_states(province: Province, results: pd.DataFrame, milestone: Milestone, years: list[int]) -> list[dict]:
-    """One milestone for each year: met / not met / not evaluated, with the reason."""
+def milestone_states(
+    province: Province, results: pd.DataFrame, milestone: Milestone, years: list[int], scores_of: dict[int, pd.DataFrame] | None = None
+) -> list[dict]:
+    """One milestone for each year: met / not met / not evaluated, with the reason. ``scores_of`` keeps each year's
+    commune scores between calls on the same results (several milestones look at the same years)."""
+    scores_of = {} if scores_of is None else scores_of
     out = []
     for y in years:
         if not province.catalogs.covers(y):
             continue
-        scores = commune_scores(results[results["year"] == y], province, years=[y])
+        if y not in scores_of:
+            scores_of[y] = commune_scores(results[results["year"] == y], province, years=[y])
+        scores = scores_of[y]
         state, reason = district_state(province, results, scores, milestone.unit, y, milestone.district_set)
         out.append({"nam": y, "trang_thai": state, "ly_do": reason})
     return out
@@ -122,7 +128,9 @@ STATE_WORDS = {
 }
 
 
-def milestone_judgement(province: Province, results: pd.DataFrame, milestone: Milestone, year: int) -> dict:
+def milestone_judgement(
+    province: Province, results: pd.DataFrame, milestone: Milestone, year: int, scores_of: dict[int, pd.DataFrame] | None = None
+) -> dict:
     """A milestone seen from ``year``. Up to its year it is the state of the year being viewed. After its year
     it is judged at its year: met on time, met late (and in which year), or missed — a success after the year
     is never plain "đạt". A ``giu_huyen_ntm`` milestone (keep the standard from ``from_year`` to its year) is
@@ -134,7 +142,7 @@ def milestone_judgement(province: Province, results: pd.DataFrame, milestone: Mi
         span = list(range(first, min(year, milestone.year) + 1))
     else:
         span = list(range(milestone.year, year + 1)) if year > milestone.year else [year]
-    states = milestone_states(province, results, milestone, span)
+    states = milestone_states(province, results, milestone, span, scores_of)
     if not states:
         return {"nam": year, "trang_thai": NOT_EVALUATED, "ly_do": "năm ngoài bộ tiêu chí", "theo_nam": []}
     due = {s["nam"]: s for s in states}
@@ -176,9 +184,10 @@ def milestone_judgement(province: Province, results: pd.DataFrame, milestone: Mi
 def milestones_by_unit(results: pd.DataFrame, province: Province, year: int) -> dict[str, list[dict]]:
     """Every milestone of the target sets that cover ``year``, seen from that year, by district-level unit."""
     out: dict[str, list[dict]] = {}
+    scores_of: dict[int, pd.DataFrame] = {}
     for ts in target_sets_for(province.code, year):
         for m in ts.milestones:
-            j = milestone_judgement(province, results, m, year)
+            j = milestone_judgement(province, results, m, year, scores_of)
             out.setdefault(m.unit, []).append(
                 {"ma": m.id, "mo_ta": m.mo_ta, "nam_moc": m.year, **{k: v for k, v in j.items() if k != "theo_nam"}}
             )
@@ -200,10 +209,11 @@ def progress(results: pd.DataFrame, province: Province, year: int, target_sets: 
         "ty_le": {tier: share_of(scores, tier) / official for tier in TIERS},
         "bo_muc_tieu": [],
     }
+    scores_of = {year: scores}
     for ts in target_sets:
         entry = {"ma": ts.id, "ten": ts.name_vi, "muc_tieu": [target_state(t, scores, official) for t in ts.targets], "moc": []}
         for m in ts.milestones:
-            j = milestone_judgement(province, results, m, year)
+            j = milestone_judgement(province, results, m, year, scores_of)
             entry["moc"].append({"ma": m.id, "mo_ta": m.mo_ta, "don_vi": m.unit, "loai": m.kind, "nam_moc": m.year, **j})
         out["bo_muc_tieu"].append(entry)
     return out
