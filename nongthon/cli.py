@@ -283,7 +283,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         if sample:
             print(f"Lưu ý: {SAMPLE_LABEL_VI}", file=sys.stderr)
     else:
-        text = format_report_text(rep, criterion_report(results, province, args.year), district_criterion_report(results, province, args.year))
+        text = format_report_text(
+            rep, criterion_report(results, province, args.year), district_criterion_report(results, province, args.year)
+        )
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:

@@ -81,7 +81,23 @@ def _embedded_pg(root: Path) -> tuple[str, Callable[[], None]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     locale = ["--locale=C", "--locale-provider=builtin", "--builtin-locale=C.UTF-8"]  # Unicode case mapping, no OS locale needed
-    pg("initdb", "-U", "postgres", "--auth=trust", "--encoding=UTF8", *locale, "--no-sync")
+    # passwords over TCP, as on a real server (a test checks that a wrong one is refused); the socket trusts
+    secret = uuid.uuid4().hex
+    pwfile = root / "pwfile"
+    pwfile.write_text(secret + "\n")
+    pwfile.chmod(0o644)
+    pg(
+        "initdb",
+        "-U",
+        "postgres",
+        "--auth-host=scram-sha-256",
+        "--auth-local=trust",
+        f"--pwfile={pwfile}",
+        "--encoding=UTF8",
+        *locale,
+        "--no-sync",
+    )
+    pwfile.unlink()
     # a test server: nothing to keep on a crash, so no fsync (much faster database creation)
     opts = f"-h 127.0.0.1 -p {port} -k {data} -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     stop = functools.partial(pg, "pg_ctl", "-m", "immediate", "-w", "stop")
@@ -91,7 +107,7 @@ def _embedded_pg(root: Path) -> tuple[str, Callable[[], None]]:
         with contextlib.suppress(RuntimeError):
             stop()
         raise
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", stop
+    return f"postgresql+psycopg://postgres:{secret}@127.0.0.1:{port}/postgres", stop
 
 
 @pytest.fixture(scope="session")

@@ -1,69 +1,23 @@
 """/docs and /redoc in a real headless Chromium with every request off this machine blocked: their
 JavaScript and CSS come from the server (the fastapi-offline package), not from a CDN."""
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "/usr/bin/chromium"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.live import chromium, serving
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    db = tmp_path_factory.mktemp("docs") / "docs.db"  # the docs need no data
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nongthon.cli", "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/docs", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("the server did not start: " + proc.stdout.read())
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(tmp_path_factory.mktemp("docs") / "docs.db") as url:  # the docs need no data
+        yield url
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's with `apt-get install chromium`", pytrace=False)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def offline_page(browser):

@@ -4,13 +4,10 @@ The browser is $NONGTHON_TEST_CHROMIUM, else chromium on the PATH, else Debian's
 Screenshots are saved in test-artifacts/."""
 
 import json
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
@@ -18,23 +15,13 @@ import geopandas as gpd
 import httpx
 import pytest
 import yaml
-from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
 
 from nongthon.store import Store
+from tests.live import chromium, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 SHARED = ROOT.parent / "shared"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LAPTOP = {"width": 1366, "height": 657}  # a 1366 × 768 screen less the browser's bars, as reported
 DESKTOP = {"width": 1400, "height": 1000}
 # a Leaflet layer of the page by GSO code: the map is the one L.Map among the page's globals (folium names it)
@@ -50,65 +37,19 @@ HOSTILE = [
 ]
 
 
-def find_chromium(playwright) -> str:  # noqa: ANN001 - a Playwright instance
-    given = os.environ.get("NONGTHON_TEST_CHROMIUM")
-    if given:
-        if not Path(given).exists():
-            pytest.fail(f"Chromium not found at {given} (NONGTHON_TEST_CHROMIUM): set it to a Chromium or Chrome binary", pytrace=False)
-        return given
-    for path in (shutil.which("chromium"), shutil.which("chromium-browser"), "/usr/bin/chromium", playwright.chromium.executable_path):
-        if path and Path(path).exists():
-            return path
-    pytest.fail(
-        "Chromium not found at /usr/bin/chromium nor on the PATH: apt-get install chromium "
-        "(or `playwright install chromium`, or set NONGTHON_TEST_CHROMIUM to a Chromium binary)",
-        pytrace=False,
-    )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(mapped_db, tmp_path_factory):
     db = tmp_path_factory.mktemp("browser") / "map.db"
     shutil.copy(mapped_db, db)
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nongthon.cli", "serve", "--db", str(db), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/docs", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("the server did not start: " + proc.stdout.read())
-    yield url, db
-    proc.terminate()
-    proc.wait(timeout=10)
+    with serving(db) as url:
+        yield url, db
 
 
 @pytest.fixture(scope="module")
 def browser():
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        path = find_chromium(p)
-        try:
-            b = p.chromium.launch(executable_path=path, args=FLAGS)
-        except PlaywrightError as exc:
-            pytest.fail(f"Chromium at {path} did not start: {str(exc).splitlines()[0]}", pytrace=False)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def open_map(browser, url, viewport=DESKTOP):

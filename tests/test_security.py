@@ -3,7 +3,6 @@ they are read, every body is cut off at its limit while it streams in, the datab
 the server's output, and a revoked token's 401 names no account."""
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,42 +14,10 @@ import sqlalchemy as sa
 
 from nongthon.accounts import add_user, revoke_user
 from nongthon.store import Store
+from tests.live import free_port, start_server, stop_server
 
 MB = 1024 * 1024
 SON_HOA = "560"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(db: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nongthon.cli", "serve", "--db", db, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        if proc.poll() is not None:
-            pytest.fail("the server stopped: " + proc.stdout.read())
-        try:
-            if httpx.get(url + "/docs", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    pytest.fail("the server did not start: " + proc.stdout.read())
-
-
-def stop_server(proc: subprocess.Popen) -> str:
-    proc.terminate()
-    out, _ = proc.communicate(timeout=20)
-    return out
 
 
 def rss_mb(pid: int) -> float:
