@@ -473,75 +473,8 @@ def project(
             }
         )
     observed = _observed_shares(states, province, mins)
-    muc_tieu = []
-    for t in ts_all:
-        if t.year <= start_year or t.year not in sim.years:
-            obs = observed.get(t.year)
-            p = None if obs is None else float(_meets(t, obs))
-            muc_tieu.append(
-                {
-                    "ma": t.id,
-                    "mo_ta": t.mo_ta,
-                    "xac_suat": p,
-                    "ghi_chu": "năm đã qua: theo số liệu đã lưu" if p is not None else "ngoài khoảng dự báo",
-                }
-            )
-            continue
-        k = sim.years.index(t.year)
-        if t.kind == "min_criteria":
-            p = float((sim.below[t.min_criteria][:, k] == 0).mean())
-        else:
-            count = {"ntm": sim.ntm, "advanced": sim.advanced, "model": sim.model}[t.tier][:, k]
-            p = float((count / denominators[k] >= t.share - 1e-12).mean())
-        muc_tieu.append({"ma": t.id, "mo_ta": t.mo_ta, "xac_suat": p, "ghi_chu": None})
-    from .progress import district_state
-
-    for m in ms_all:
-        district_part = _district_criteria_state(province, results, m, start_year)
-        if m.year <= start_year:
-            obs_state, _ = district_state(
-                province,
-                results,
-                commune_scores(results[results["year"] == m.year], province, years=[m.year]),
-                m.unit,
-                m.year,
-                m.district_set,
-            )
-            p = {"dat": 1.0, "khong_dat": 0.0}.get(obs_state)
-            muc_tieu.append({"ma": m.id, "mo_ta": m.mo_ta, "xac_suat": p, "ghi_chu": "năm đã qua: theo số liệu đã lưu"})
-            continue
-        years_needed = [y for y in sim.years if (m.from_year or m.year) <= y <= m.year] if m.kind == "giu_huyen_ntm" else [m.year]
-        idx = [sim.years.index(y) for y in years_needed if y in sim.years]
-        ok = sim.district_ok[m.unit][:, idx].all(axis=1) if idx else np.zeros(runs, dtype=bool)
-        p = float(ok.mean())
-        note = None
-        if district_part != "dat":
-            note = (
-                "cận trên: chỉ tính điều kiện các xã; tiêu chí cấp huyện "
-                + ("chưa đạt" if district_part == "khong_dat" else "chưa đánh giá")
-                + f" năm {start_year}"
-            )
-        muc_tieu.append({"ma": m.id, "mo_ta": m.mo_ta, "xac_suat": p, "ghi_chu": note, "can_tren": district_part != "dat"})
-    names = catalog_of(province.catalogs, horizon).criterion_names(next(iter(states.crit)))
-    communes = []
-    start_scores = commune_scores(results[results["year"] == start_year], province, years=[start_year]).set_index("unit")
-    for i, code in enumerate(states.units):
-        top = np.argsort(-sim.blocking[i])[:3]
-        communes.append(
-            {
-                "ma": code,
-                "ten": reg.units.at[code, "name"],
-                "ma_huyen": states.districts[i],
-                "hang_nam_dau": start_scores.at[code, "tier"] if code in start_scores.index else None,
-                "so_tieu_chi_nam_dau": int(start_scores.at[code, "ntm_met"]) if code in start_scores.index else None,
-                "xac_suat_ntm": float(sim.p_ntm[i]),
-                "tieu_chi_can_tro": [
-                    {"so": str(c + 1), "ten": names.get(str(c + 1), ""), "xac_suat_chua_dat": float(sim.blocking[i, c])}
-                    for c in top
-                    if sim.blocking[i, c] > 0
-                ],
-            }
-        )
+    muc_tieu = [_target_probability(t, sim, start_year, observed, denominators) for t in ts_all]
+    muc_tieu += [_milestone_probability(m, sim, province, results, start_year) for m in ms_all]
     return {
         "nam_bat_dau": start_year,
         "nam_dich": horizon,
@@ -554,22 +487,89 @@ def project(
         "ty_le_quan_sat": {str(y): v for y, v in observed.items()},
         "theo_nam": per_year,
         "muc_tieu": muc_tieu,
-        "xa": communes,
-        "toc_do": {
-            "bo_tieu_chi": {
-                s: {
-                    "tang_theo_nhom": rates.gain[s].round(4).tolist(),
-                    "giam": rates.loss[s].round(4).tolist(),
-                    "nhom": list(BAND_NAMES),
-                    "muon_tu": rates.borrowed.get(s),
-                }
-                for s in states.crit
-            },
-            "he_so_huyen": {d: round(f, 3) for d, f in rates.district_factor.items()},
-            "kieu_mau": {"tang": round(rates.model_gain, 4), "giam": round(rates.model_loss, 4)},
-            "den_nam": rates.fitted_until,
-            "so_quan_sat": rates.transitions,
+        "xa": _commune_rows(sim, states, province, results, start_year, horizon),
+        "toc_do": _rates_summary(rates, states),
+    }
+
+
+def _target_probability(t, sim: Simulation, start_year: int, observed: dict, denominators: list[int]) -> dict:  # noqa: ANN001 - Target
+    """The probability of a target: the share of runs that meet it in its year; what was observed for a past year."""
+    if t.year <= start_year or t.year not in sim.years:
+        obs = observed.get(t.year)
+        p = None if obs is None else float(_meets(t, obs))
+        note = "năm đã qua: theo số liệu đã lưu" if p is not None else "ngoài khoảng dự báo"
+        return {"ma": t.id, "mo_ta": t.mo_ta, "xac_suat": p, "ghi_chu": note}
+    k = sim.years.index(t.year)
+    if t.kind == "min_criteria":
+        p = float((sim.below[t.min_criteria][:, k] == 0).mean())
+    else:
+        count = {"ntm": sim.ntm, "advanced": sim.advanced, "model": sim.model}[t.tier][:, k]
+        p = float((count / denominators[k] >= t.share - 1e-12).mean())
+    return {"ma": t.id, "mo_ta": t.mo_ta, "xac_suat": p, "ghi_chu": None}
+
+
+def _milestone_probability(m, sim: Simulation, province: Province, results: pd.DataFrame, start_year: int) -> dict:  # noqa: ANN001
+    """The probability of a milestone from the runs' xã conditions: an upper bound unless the district criteria
+    are recorded met at the start; a past milestone is what was observed in its year."""
+    from .progress import district_state
+
+    if m.year <= start_year:
+        scores = commune_scores(results[results["year"] == m.year], province, years=[m.year])
+        obs_state, _ = district_state(province, results, scores, m.unit, m.year, m.district_set)
+        p = {"dat": 1.0, "khong_dat": 0.0}.get(obs_state)
+        return {"ma": m.id, "mo_ta": m.mo_ta, "xac_suat": p, "ghi_chu": "năm đã qua: theo số liệu đã lưu"}
+    district_part = _district_criteria_state(province, results, m, start_year)
+    years_needed = [y for y in sim.years if (m.from_year or m.year) <= y <= m.year] if m.kind == "giu_huyen_ntm" else [m.year]
+    idx = [sim.years.index(y) for y in years_needed if y in sim.years]
+    ok = sim.district_ok[m.unit][:, idx].all(axis=1) if idx else np.zeros(sim.ntm.shape[0], dtype=bool)
+    note = None
+    if district_part != "dat":
+        state = "chưa đạt" if district_part == "khong_dat" else "chưa đánh giá"
+        note = f"cận trên: chỉ tính điều kiện các xã; tiêu chí cấp huyện {state} năm {start_year}"
+    return {"ma": m.id, "mo_ta": m.mo_ta, "xac_suat": float(ok.mean()), "ghi_chu": note, "can_tren": district_part != "dat"}
+
+
+def _commune_rows(sim: Simulation, states: States, province: Province, results: pd.DataFrame, start_year: int, horizon: int) -> list[dict]:
+    """Per xã: its start, its probability of being NTM at the horizon and the criteria most likely to hold it back."""
+    names = catalog_of(province.catalogs, horizon).criterion_names(next(iter(states.crit)))
+    start_scores = commune_scores(results[results["year"] == start_year], province, years=[start_year]).set_index("unit")
+    units = province.registry.units
+    rows = []
+    for i, code in enumerate(states.units):
+        top = np.argsort(-sim.blocking[i])[:3]
+        rows.append(
+            {
+                "ma": code,
+                "ten": units.at[code, "name"],
+                "ma_huyen": states.districts[i],
+                "hang_nam_dau": start_scores.at[code, "tier"] if code in start_scores.index else None,
+                "so_tieu_chi_nam_dau": int(start_scores.at[code, "ntm_met"]) if code in start_scores.index else None,
+                "xac_suat_ntm": float(sim.p_ntm[i]),
+                "tieu_chi_can_tro": [
+                    {"so": str(c + 1), "ten": names.get(str(c + 1), ""), "xac_suat_chua_dat": float(sim.blocking[i, c])}
+                    for c in top
+                    if sim.blocking[i, c] > 0
+                ],
+            }
+        )
+    return rows
+
+
+def _rates_summary(rates: Rates, states: States) -> dict:
+    return {
+        "bo_tieu_chi": {
+            s: {
+                "tang_theo_nhom": rates.gain[s].round(4).tolist(),
+                "giam": rates.loss[s].round(4).tolist(),
+                "nhom": list(BAND_NAMES),
+                "muon_tu": rates.borrowed.get(s),
+            }
+            for s in states.crit
         },
+        "he_so_huyen": {d: round(f, 3) for d, f in rates.district_factor.items()},
+        "kieu_mau": {"tang": round(rates.model_gain, 4), "giam": round(rates.model_loss, 4)},
+        "den_nam": rates.fitted_until,
+        "so_quan_sat": rates.transitions,
     }
 
 
