@@ -18,7 +18,7 @@ from .errors import ImportRejected, NongthonError, RowError, UnknownUnit
 from .province import Province
 from .store import Store, WriteSummary
 from .text import nfc
-from .validation import result_value, validate_rows
+from .validation import met_code, result_value, validate_rows
 
 TIER_BY_CODE = {code: tier for tier, code in TIER_CODES.items() if tier != "none"}
 CODE_BY_TIER = {v: k for k, v in TIER_BY_CODE.items()}
@@ -98,7 +98,7 @@ def current_assessments(store: Store, province: Province, code: str, year: int) 
             "bo_tieu_chi": r.tier_set,
             "tieu_chi": r.item,
             "cap": r.level,
-            "ket_qua": ("dat" if bool(r.met) else "khong_dat") if not pd.isna(r.met) else float(r.value),
+            "ket_qua": met_code(r.met) if not pd.isna(r.met) else float(r.value),
             "nguoi_nhap": r.author,
             "thoi_gian": r.entered_at.isoformat(),
         }

@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from .province import Province
+from .reports import district_items
 from .scoring import TIER_RANK, commune_scores
 from .targets import TIERS, Milestone, Target, TargetSet, target_sets_for
 
@@ -75,21 +76,16 @@ def district_state(
     if spec is None:
         unknown.append(f"bộ tiêu chí {cat.id} không có tiêu chí cấp huyện ({district_set}) trong danh mục")
     else:
-        crit = cat.district_criteria[cat.district_criteria["set"] == district_set]
-        rec = results[(results["unit"] == district) & (results["tier_set"] == district_set) & (results["year"] == year)]
-        recorded = dict(zip(rec["item"], rec["met"]))
+        items = district_items(results, cat, district, district_set, year)
         for kind, words in (("criterion", "tiêu chí cấp huyện"), ("condition", "điều kiện cấp huyện")):
-            items = crit[crit["kind"] == kind] if "kind" in crit else crit
-            failed = [
-                f"{c}. {n}" if kind == "criterion" else n
-                for c, n in zip(items["criterion"], items["name_vi"])
-                if c in recorded and not bool(recorded[c])
-            ]
-            missing = [c for c in items["criterion"] if c not in recorded]
-            if failed:
-                reasons.append(f"{words} chưa đạt: {'; '.join(failed)}")
+            of_kind = items[items["kind"] == kind]
+            failed = of_kind[of_kind["state"] == NOT_MET]
+            shown = [f"{c}. {n}" if kind == "criterion" else n for c, n in zip(failed["criterion"], failed["name_vi"])]
+            missing = int((of_kind["state"] == NOT_EVALUATED).sum())
+            if shown:
+                reasons.append(f"{words} chưa đạt: {'; '.join(shown)}")
             if missing:
-                unknown.append(f"{words} chưa đánh giá: {len(missing)}/{len(items)}")
+                unknown.append(f"{words} chưa đánh giá: {missing}/{len(of_kind)}")
     if reasons:
         return NOT_MET, "; ".join(reasons + unknown)
     if unknown:

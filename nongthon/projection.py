@@ -37,6 +37,7 @@ import pandas as pd
 
 from .criteria import TIER_CODES, Catalog, CatalogSet
 from .province import Province
+from .reports import district_items
 from .scoring import TIER_RANK, commune_scores, criterion_status, reached_sets, recognised_tiers
 from .targets import TargetSet
 
@@ -581,17 +582,12 @@ def default_start_year(years: list[int], horizon: int) -> int:
 
 
 def _district_criteria_state(province: Province, results: pd.DataFrame, milestone, year: int) -> str:  # noqa: ANN001
+    """khong_dat when a district criterion or condition is recorded not met, dat when all are met, else chua_danh_gia."""
     cat = province.catalogs.for_year(year)
-    crit = cat.district_criteria[cat.district_criteria["set"] == milestone.district_set]
-    if crit.empty:
-        return "chua_danh_gia"
-    rec = results[(results["unit"] == milestone.unit) & (results["tier_set"] == milestone.district_set) & (results["year"] == year)]
-    got = dict(zip(rec["item"], rec["met"]))
-    if any(c in got and not bool(got[c]) for c in crit["criterion"]):
+    states = set(district_items(results, cat, milestone.unit, milestone.district_set, year)["state"])
+    if "khong_dat" in states:
         return "khong_dat"
-    if all(c in got for c in crit["criterion"]):
-        return "dat"
-    return "chua_danh_gia"
+    return "dat" if states == {"dat"} else "chua_danh_gia"
 
 
 def _observed_shares(states: States, province: Province, minimums: tuple[int, ...]) -> dict[int, dict]:

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from .criteria import Catalog
 from .province import Province
 from .scoring import MET, NOT_EVALUATED, NOT_MET, TIER_RANK, commune_scores, criterion_status
+from .validation import met_code
 
 #: the report's configuration: lower bounds of the bands of criteria met below the full set (the national
 #: reports count xã with all criteria, 15 and more, 10 and more, 5 and more, and under 5); the top band is the
@@ -113,27 +115,28 @@ def criterion_report(results: pd.DataFrame, province: Province, year: int, tier_
     return out[cols]
 
 
-DISTRICT_STATES = {True: "dat", False: "khong_dat"}
+def district_items(results: pd.DataFrame, catalog: Catalog, unit: str, district_set: str, year: int) -> pd.DataFrame:
+    """Every criterion and condition of a district set (``kind``: criterion / condition) with its state for one
+    district-level unit and year: ``dat``, ``khong_dat``, or ``chua_danh_gia`` when nothing was recorded."""
+    items = catalog.district_criteria[catalog.district_criteria["set"] == district_set]
+    rec = results[(results["unit"] == unit) & (results["tier_set"] == district_set) & (results["year"] == year)]
+    recorded = dict(zip(rec["item"], rec["met"]))
+    state = ["chua_danh_gia" if pd.isna(recorded.get(c, pd.NA)) else met_code(recorded[c]) for c in items["criterion"]]
+    return items[["criterion", "name_vi", "kind"]].assign(state=state).reset_index(drop=True)
 
 
 def district_criterion_report(results: pd.DataFrame, province: Province, year: int) -> pd.DataFrame:
     """The district-level results of a year, their own table: one row per district-level unit, district set
-    and criterion (or condition) of the year's catalogue, with its state — ``dat``, ``khong_dat``, or
-    ``chua_danh_gia`` when nothing was recorded."""
+    and criterion (or condition) of the year's catalogue that applies to its kind of unit, with its state."""
     catalog = province.catalogs.for_year(year)
     cols = ["ma_don_vi", "ten_don_vi", "bo_tieu_chi", "tieu_chi", "ten_tieu_chi", "trang_thai"]
-    crit = catalog.district_criteria
-    if crit.empty:
+    parts = [
+        district_items(results, catalog, code, dset, year).assign(ma_don_vi=code, ten_don_vi=d["name"], bo_tieu_chi=dset)
+        for code, d in province.registry.districts().iterrows()
+        for dset, spec in catalog.district_sets.items()
+        if not spec["applies_to"] or d["unit_type"] in spec["applies_to"]
+    ]
+    if not parts:
         return pd.DataFrame(columns=cols)
-    yr = results[(results["year"] == year) & results["tier_set"].isin(list(catalog.district_sets))]
-    recorded = {(u, s, i): m for u, s, i, m in zip(yr["unit"], yr["tier_set"], yr["item"], yr["met"])}
-    rows = []
-    for code, d in province.registry.districts().iterrows():
-        for dset, spec in catalog.district_sets.items():
-            if spec["applies_to"] and d["unit_type"] not in spec["applies_to"]:
-                continue
-            for c, name in zip(crit.loc[crit["set"] == dset, "criterion"], crit.loc[crit["set"] == dset, "name_vi"]):
-                met = recorded.get((code, dset, c))
-                state = "chua_danh_gia" if met is None or pd.isna(met) else DISTRICT_STATES[bool(met)]
-                rows.append([code, d["name"], dset, c, name, state])
-    return pd.DataFrame(rows, columns=cols)
+    table = pd.concat(parts, ignore_index=True).rename(columns={"criterion": "tieu_chi", "name_vi": "ten_tieu_chi", "state": "trang_thai"})
+    return table[cols]

@@ -308,12 +308,7 @@ def reached_sets(sets: dict[str, dict], complete: dict[str, np.ndarray]) -> dict
 def highest_tier(sets: dict[str, dict], reached: dict[str, np.ndarray]) -> np.ndarray:
     """The tier of the highest set reached (by the tier order), "none" where no set is reached."""
     ordered = sorted(sets, key=lambda code: TIER_RANK[sets[code]["tier"]], reverse=True)
-    shape = next(iter(reached.values())).shape
-    return (
-        np.select([reached[code] for code in ordered], [sets[code]["tier"] for code in ordered], default="none")
-        if ordered
-        else np.full(shape, "none")
-    )
+    return np.select([reached[code] for code in ordered], [sets[code]["tier"] for code in ordered], default="none")
 
 
 def recognised_tiers(recognitions: pd.DataFrame, year: int, units: list[str] | None = None) -> pd.DataFrame:
