@@ -267,13 +267,10 @@ def summary(store: Store, province: Province, year: int, as_of: datetime | None 
     }
 
 
-def commune_detail(store: Store, province: Province, code: str, as_of: datetime | None = None) -> dict:
-    """One commune-level unit with its year-by-year criteria met and tier."""
-    reg = province.registry
-    u = reg.unit(code)
-    if u["level"] != "commune":
-        raise KeyError(code)
-    out = {
+def unit_identity(reg, code: str) -> dict:  # noqa: ANN001 - Registry
+    """What names a commune-level unit in every layer and document: code, name, type, district, eligibility."""
+    u = reg.units.loc[code]
+    return {
         "ma": code,
         "ten": u["name"],
         "loai": u["unit_type"],
@@ -281,9 +278,16 @@ def commune_detail(store: Store, province: Province, code: str, as_of: datetime 
         "ma_huyen": u["district_code"],
         "ten_huyen": reg.units.at[u["district_code"], "name"],
         "du_dieu_kien": u["unit_type"] == "xa",
-        "du_lieu_mau": False,
-        "cac_nam": [],
     }
+
+
+def commune_detail(store: Store, province: Province, code: str, as_of: datetime | None = None) -> dict:
+    """One commune-level unit with its year-by-year criteria met and tier."""
+    reg = province.registry
+    u = reg.unit(code)
+    if u["level"] != "commune":
+        raise KeyError(code)
+    out = {**unit_identity(reg, code), "du_lieu_mau": False, "cac_nam": []}
     if u["unit_type"] != "xa":
         return out
     results = store.current_results(as_of=as_of, units=[code])

@@ -25,7 +25,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .boundaries import SCHEMATIC_HOWTO_VI, SCHEMATIC_LABEL_VI, BoundaryLayer, current_layer
-from .layers import TIER_CODES, TIER_WORDS, commune_properties, district_properties, geojson_strings, simplified_geometries
+from .layers import TIER_CODES, TIER_WORDS, commune_properties, district_properties, geojson_strings, simplified_geometries, unit_identity
 from .progress import LATE, MET, MISSED, NOT_EVALUATED, NOT_MET, ON_TIME, STATE_WORDS, share_of, target_state
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
@@ -48,7 +48,6 @@ MILESTONE_MARKS = {MET: "✓", ON_TIME: "✓", LATE: "✓*", NOT_MET: "✗", MIS
 MILESTONE_LEGEND = "✓ đạt (đúng hạn), ✓* đạt muộn, ✗ chưa đạt / không đạt đúng hạn, ? chưa đánh giá"
 PANEL_OPEN_MIN_WIDTH = 700  # px: on a narrower map the panel starts folded, or it would cover the province
 FORECAST_RUNS = 300
-UNIT_TYPE_WORDS = {"xa": "Xã", "phuong": "Phường", "thi_tran": "Thị trấn"}
 
 
 def _static(*parts: str) -> str:
@@ -135,17 +134,9 @@ def _features(layer: BoundaryLayer, reg: Registry) -> tuple[dict, dict, list[lis
         {
             "type": "Feature",
             "geometry": json.loads(cgeo[code]),
-            "properties": {
-                "ma": code,
-                "ten": u["name"],
-                "loai": u["unit_type"],
-                "loai_ten": UNIT_TYPE_WORDS[u["unit_type"]],
-                "ma_huyen": u["district_code"],
-                "ten_huyen": reg.units.at[u["district_code"], "name"],
-                "du_dieu_kien": u["unit_type"] == "xa",
-            },
+            "properties": unit_identity(reg, code),
         }
-        for code, u in reg.communes().iterrows()
+        for code in reg.communes().index
         if cgeo.get(code) is not None
     ]
     d_features = []
