@@ -230,7 +230,7 @@ def _target_states(scores: pd.DataFrame, target_sets: list[TargetSet], denominat
 def _forecast(results: pd.DataFrame, province: Province, year: int, states: States, target_sets: list[TargetSet]) -> dict | None:
     """The projection from ``year`` to the last target year of the sets covering it (none when that year has
     passed or ``year`` has no observed state)."""
-    from .projection import fit_rates, project
+    from .projection import project
 
     horizon = max((t.year for ts in target_sets for t in ts.targets), default=None)
     if horizon is None or year >= horizon or year not in states.years:
@@ -243,7 +243,6 @@ def _forecast(results: pd.DataFrame, province: Province, year: int, states: Stat
         runs=FORECAST_RUNS,
         start_year=year,
         states=states,
-        rates=fit_rates(states, until=year),
     )
     last = next(r for r in proj["theo_nam"] if r["nam"] == horizon)
     return {
@@ -273,7 +272,7 @@ def map_data(store: Store, province: Province, year: int) -> dict:
     results = store.current_results()
     years = _years(results, province, year)
     scores = commune_scores(results, province, years=years)
-    states = observed_states(results, province) if not results.empty else None
+    states = observed_states(results, province, recognitions=store.recognitions()) if not results.empty else None
     by_year, sample = {}, False
     for y in years:
         props, is_sample = commune_properties(store, province, y)
