@@ -48,7 +48,7 @@ from .criteria import TIER_CODES, TIER_WORDS
 from .errors import NongthonError
 from .province import Province
 from .reports import criterion_report, district_criterion_report, standard_report
-from .scoring import commune_scores, criterion_status, recognised_tiers
+from .scoring import commune_scores, criterion_status, recognised_tiers, recognition_condition_status
 from .store import Store
 from .units import COMMUNE_TYPES, DISTRICT_TYPES
 
@@ -313,6 +313,10 @@ def commune_detail(store: Store, province: Province, code: str, as_of: datetime 
                 "tieu_chi_chua_dat": [{"so": c, "ten": names[c]} for c in names if cy.get(c) == "not_met"],
                 "tieu_chi_chua_danh_gia": [{"so": c, "ten": names[c]} for c in names if cy.get(c, "not_evaluated") == "not_evaluated"],
                 "hang_cong_nhan": TIER_CODES[rec["recognised_tier"].iloc[0]] if len(rec) else None,
+                "dieu_kien_cong_nhan": [
+                    {"bo_tieu_chi": r.set, "ma": r.code, "ten": r.name_vi, "trang_thai": STATUS_CODES[r.status]}
+                    for r in recognition_condition_status(results, province, y, code).itertuples()
+                ],
             }
         )
     return out

@@ -311,6 +311,19 @@ def highest_tier(sets: dict[str, dict], reached: dict[str, np.ndarray]) -> np.nd
     return np.select([reached[code] for code in ordered], [sets[code]["tier"] for code in ordered], default="none")
 
 
+def recognition_condition_status(results: pd.DataFrame, province: Province, year: int, unit: str) -> pd.DataFrame:
+    """The conditions of recognition beyond the criteria (resident satisfaction, no outstanding construction
+    debt, security and order) of every set of the year's catalogue, for one xã: met / not_met / not_evaluated
+    (until recorded, at level ``recognition``). They decide no tier: they are what a recognition also needs."""
+    cat = province.catalogs.for_year(year)
+    rc = cat.recognition_conditions
+    rec = results[(results["unit"] == unit) & (results["year"] == year) & (results["level"] == "recognition")]
+    got = {(s, i): m for s, i, m in zip(rec["tier_set"], rec["item"], rec["met"])}
+    met = [got.get((s, c), pd.NA) for s, c in zip(rc["set"], rc["code"])]
+    status = [NOT_EVALUATED if pd.isna(m) else (MET if bool(m) else NOT_MET) for m in met]
+    return rc[["set", "code", "name_vi"]].assign(status=status).reset_index(drop=True)
+
+
 def recognised_tiers(recognitions: pd.DataFrame, year: int, units: list[str] | None = None) -> pd.DataFrame:
     """The recognised (officially decided) tier of each unit at the end of ``year``: decisions dated on or before
     31 December, in date order; a recognition makes a tier active, a revocation ends that tier and every tier

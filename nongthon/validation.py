@@ -204,18 +204,33 @@ def _resolve_items(
     measure = pd.Series(None, index=df.index, dtype="object")
     for (cid, set_code), grp in df[set_ok].groupby([catalog[set_ok], df.loc[set_ok, "bo_tieu_chi"]]):
         cat = province.catalogs.by_id(cid)
-        if set_code == "kieu_mau":
-            _resolve_conditions(grp["tieu_chi"], cat, flag, level, kind, measure)
+        token = _resolve_recognition(grp["tieu_chi"], cat, set_code, level, kind)
+        if cat.tier_of(set_code) == "model":
+            _resolve_conditions(token, cat, flag, level, kind, measure, _recognition_hint(cat, set_code))
         else:
-            _resolve_criteria(grp["tieu_chi"], cat, set_code, res, flag, level, kind, measure)
+            _resolve_criteria(token, cat, set_code, res, flag, level, kind, measure)
     return level, kind, measure
 
 
-def _resolve_conditions(token: pd.Series, cat, flag: _Flag, level, kind, measure) -> None:  # noqa: ANN001 - Catalog, Series
+def _resolve_recognition(token: pd.Series, cat, set_code: str, level, kind) -> pd.Series:  # noqa: ANN001 - Catalog, Series
+    """The conditions of recognition beyond the criteria (hai_long, khong_no_dong_xdcb, …: đạt / không đạt) are
+    recorded at level ``recognition``; the other tokens are returned for the set's own items."""
+    rc = cat.recognition_conditions
+    is_rc = token.isin(set(rc.loc[rc["set"] == set_code, "code"]))
+    level[token.index[is_rc]] = "recognition"
+    kind[token.index[is_rc]] = "boolean"
+    return token[~is_rc]
+
+
+def _resolve_conditions(token: pd.Series, cat, flag: _Flag, level, kind, measure, hint: str = "") -> None:  # noqa: ANN001
     """The model-xã set records conditions (thu_nhap, thon_thong_minh, …), not numbered criteria."""
     conds = cat.conditions.set_index("code")
     is_cond = token.isin(conds.index)
-    flag(flag.df.index.isin(token.index[~is_cond]), "tieu_chi", f"điều kiện xã NTM kiểu mẫu phải là một trong: {', '.join(conds.index)}")
+    flag(
+        flag.df.index.isin(token.index[~is_cond]),
+        "tieu_chi",
+        f"điều kiện xã NTM kiểu mẫu phải là một trong: {', '.join(conds.index)}{hint}",
+    )
     idx = token.index[is_cond]
     level[idx] = "condition"
     kind[idx] = token[is_cond].map(conds["kind"])
@@ -246,8 +261,15 @@ def _resolve_criteria(token: pd.Series, cat, set_code: str, res: _Results, flag:
         flag.df.index.isin(idx[unknown]),
         "tieu_chi",
         f"không có trong bộ {SET_NAMES_VI[set_code]} ({cat.id}); nhận số tiêu chí 1–{cat.criteria_count(set_code)}"
-        + (f" hoặc mã chỉ tiêu của bộ này (ví dụ {sample_codes})" if len(inds) else " (bộ này chưa có danh mục chỉ tiêu)"),
+        + (f" hoặc mã chỉ tiêu của bộ này (ví dụ {sample_codes})" if len(inds) else " (bộ này chưa có danh mục chỉ tiêu)")
+        + _recognition_hint(cat, set_code),
     )
+
+
+def _recognition_hint(cat, set_code: str) -> str:  # noqa: ANN001 - Catalog
+    rc = cat.recognition_conditions
+    codes = list(rc.loc[rc["set"] == set_code, "code"])
+    return f", hoặc điều kiện công nhận ({', '.join(codes)})" if codes else ""
 
 
 def _criterion_value_message(r: pd.Series, set_code: str, cat) -> str:  # noqa: ANN001 - Catalog

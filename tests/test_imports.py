@@ -190,3 +190,26 @@ def test_numeric_values_go_out_and_back_exactly(store, province):
     assert export_csv(store) == text
     again = run(store, province, export_csv(store))
     assert (again.summary.new, again.summary.changed, again.summary.unchanged) == (0, 0, 5)
+
+
+def test_conditions_of_recognition_are_recorded_beside_the_criteria(store, province):
+    """18/2022/QĐ-TTg: a recognition also needs resident satisfaction, no outstanding construction debt and
+    security and order. Recorded per set like a criterion (đạt / không đạt), shown per year in a commune's
+    detail, "chưa đánh giá" until recorded — and they decide no tier."""
+    from nongthon.layers import commune_detail
+
+    run(
+        store,
+        province,
+        HEAD + "22303,2023,ntm,hai_long,dat\n22303,2023,ntm,an_ninh_trat_tu,khong_dat\n22303,2023,ntm,17,dat\n",
+    )
+    year = commune_detail(store, province, "22303")["cac_nam"][0]
+    ntm = {c["ma"]: c["trang_thai"] for c in year["dieu_kien_cong_nhan"] if c["bo_tieu_chi"] == "ntm"}
+    assert ntm == {"hai_long": "dat", "an_ninh_trat_tu": "khong_dat", "khong_no_dong_xdcb": "chua_danh_gia"}
+    assert year["hang"] == "chua_dat" and year["so_tieu_chi_dat"] == 1  # criteria decide the tier, not these
+    assert "22303,2023,ntm,hai_long,dat" in export_csv(store)
+    # a number for a đạt / không đạt condition, and a code that is none, are refused with what is allowed
+    msg = one_error(store, province, HEAD + "22303,2023,ntm,hai_long,95\n").message
+    assert "nhận dat hoặc khong_dat" in msg
+    msg = one_error(store, province, HEAD + "22303,2023,ntm,hai_longg,dat\n").message
+    assert "hoặc điều kiện công nhận (hai_long, khong_no_dong_xdcb, an_ninh_trat_tu)" in msg
