@@ -119,6 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", action="store_true", help="in CSV (ma_don_vi, ten_don_vi, so_xa, …)")
     p.add_argument("--as-of", default=None, help="thời điểm (ISO 8601, UTC)")
     p.add_argument("-o", "--output", type=Path, default=None)
+
+    p = sub.add_parser("crosswalk", parents=[common], help="đơn vị mới (từ 1/7/2025) và các đơn vị cũ hợp thành, với tỷ lệ diện tích (CSV)")
+    p.add_argument("--province", required=True, help="mã tỉnh mới (2 chữ số), ví dụ 66 (Đắk Lắk)")
+    p.add_argument("--ranh-gioi-cu", type=Path, default=None, help="tệp ranh giới xã trước 1/7/2025 (dùng cùng --ranh-gioi-moi)")
+    p.add_argument("--ranh-gioi-moi", type=Path, default=None, help="tệp ranh giới xã từ 1/7/2025")
+    p.add_argument("--lop-cu", default=None, help="lớp trong tệp ranh giới cũ (khi tệp có nhiều lớp)")
+    p.add_argument("--lop-moi", default=None, help="lớp trong tệp ranh giới mới (khi tệp có nhiều lớp)")
+    p.add_argument("--cot-ma-cu", default="gso_code", help="cột mã đơn vị của tệp cũ (mặc định gso_code)")
+    p.add_argument("--cot-ma-moi", default="gso_code", help="cột mã đơn vị của tệp mới (mặc định gso_code)")
+    p.add_argument("-o", "--output", type=Path, default=None, help="tệp CSV ra (mặc định: màn hình)")
     return parser
 
 
@@ -334,7 +344,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 1
         os.environ["NONGTHON_DB"] = args.db
         print(f"Bản đồ: http://{args.host}:{args.port}/map  —  API: http://{args.host}:{args.port}/docs  (cơ sở dữ liệu {shown})")
-        uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port, log_level="info")
+        # on a stop, requests still waiting (a queued projection) get 3 s, then the app stops its projection workers
+        uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=3)
         return 0
     finally:
         sys.stdout, sys.stderr = real
@@ -421,6 +432,31 @@ def cmd_project(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_crosswalk(args: argparse.Namespace) -> int:
+    from .boundaries import read_boundary_file
+    from .crosswalk import SHARE_SOURCES_VI, crosswalk
+
+    files = [args.ranh_gioi_cu, args.ranh_gioi_moi]
+    if (files[0] is None) != (files[1] is None):
+        print("Cần cả --ranh-gioi-cu và --ranh-gioi-moi (ranh giới hai giai đoạn) để tính tỷ lệ diện tích.", file=sys.stderr)
+        return 2
+    layers = [read_boundary_file(f, layer) for f, layer in zip(files, (args.lop_cu, args.lop_moi))] if files[0] else [None, None]
+    cw = crosswalk(args.province, layers[0], layers[1], args.cot_ma_cu, args.cot_ma_moi)
+    text = cw.to_csv()
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"Đã ghi {len(cw.rows)} cặp (đơn vị mới, đơn vị cũ) vào {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    unknown = cw.unknown()
+    if len(unknown):
+        print(f"{len(unknown)} cặp chưa rõ tỷ lệ (ô trống): {SHARE_SOURCES_VI['chua_ro']}.", file=sys.stderr)
+    for d in cw.disagreements.itertuples():
+        where = "chỉ có trong bảng chuyển đổi" if d.nguon == "chi_bang" else "chỉ có khi chồng lớp ranh giới"
+        print(f"Không khớp: đơn vị cũ {d.ma_cu} – đơn vị mới {d.ma_moi}: {where} (phần diện tích {_pct(d.ty_le)}).", file=sys.stderr)
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "import": cmd_import,
@@ -432,6 +468,7 @@ COMMANDS = {
     "users": cmd_users,
     "template": cmd_template,
     "project": cmd_project,
+    "crosswalk": cmd_crosswalk,
 }
 
 
