@@ -129,17 +129,31 @@ class LayerCache:
                 self.geometry_builds += 1
             return built
 
-    def _cached(self, key: tuple, depends: tuple, build) -> Payload:  # noqa: ANN001 - callable
+    def peek(self, key: tuple, depends: tuple) -> Payload | None:
+        """The response kept for ``key`` if it was built from data version ``depends`` (then most recently used)."""
         with self._lock:
             hit = self._responses.get(key)
             if hit is not None and hit[0] == depends:
                 self._responses.move_to_end(key)
                 return hit[1]
+        return None
+
+    def put(self, key: tuple, depends: tuple, payload: Payload) -> None:
+        """Keep a response built elsewhere (the projection pool, api/jobs.py) for ``key`` at data version ``depends``."""
+        with self._lock:
+            self._responses[key] = (depends, payload)
+            self._responses.move_to_end(key)
+            self._evict(self._responses, self.max_entries, "response")
+            self.builds += 1
+
+    def _cached(self, key: tuple, depends: tuple, build) -> Payload:  # noqa: ANN001 - callable
+        hit = self.peek(key, depends)
+        if hit is not None:
+            return hit
         with self._build_lock(("response", *key)):
-            with self._lock:  # built by another request while this one waited?
-                hit = self._responses.get(key)
-                if hit is not None and hit[0] == depends:
-                    return hit[1]
+            hit = self.peek(key, depends)  # built by another request while this one waited?
+            if hit is not None:
+                return hit
             try:
                 payload = build()
             except Exception:
@@ -147,11 +161,7 @@ class LayerCache:
                     if key not in self._responses:
                         self._building.pop(("response", *key), None)
                 raise
-            with self._lock:
-                self._responses[key] = (depends, payload)
-                self._responses.move_to_end(key)
-                self._evict(self._responses, self.max_entries, "response")
-                self.builds += 1
+            self.put(key, depends, payload)
             return payload
 
     def communes(self, year: int, criterion: str | None = None, as_of: datetime | str | None = None, detail: str = "default") -> Payload:

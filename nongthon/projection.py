@@ -292,6 +292,7 @@ class Simulation:
     p_ntm: np.ndarray  # [units] probability of being NTM at the horizon
     blocking: np.ndarray  # [units, criterion] probability the criterion is not met at the horizon when not NTM
     district_ok: dict[str, np.ndarray] = field(default_factory=dict)  # district -> [runs, years] xã conditions held
+    draws: int = 0  # uniforms drawn (the benchmark's floor draws as many)
 
 
 def start_states(states: States, start_year: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -311,6 +312,36 @@ def start_states(states: States, start_year: int) -> dict[str, tuple[np.ndarray,
     return out
 
 
+#: xã-runs per chunk of runs (each chunk has its own random stream): a chunk's per-criterion arrays stay in cache
+CHUNK_CELLS = 2**17
+
+
+def chunk_runs(n_units: int, runs: int) -> int:
+    """Runs per chunk for ``n_units`` xã: about CHUNK_CELLS xã-runs."""
+    return max(1, min(runs, CHUNK_CELLS // max(n_units, 1)))
+
+
+def _row_codes(n_criteria: int) -> np.ndarray:
+    """By count of criteria met (0…n): the row's code — its band of criteria still missing, and one code more
+    for nothing missing (band 3 with every criterion met, where losses are rarer)."""
+    missing = n_criteria - np.arange(n_criteria + 1)
+    return band_of(missing) + (missing == 0)
+
+
+def _thresholds(rates: Rates, set_code: str, districts: np.ndarray) -> np.ndarray:
+    """[criterion, code × units + unit] the uniform below which a criterion of a xã is met next year: its gain
+    rate (the code's band, the unit's district factor), and 1 − its loss rate when every criterion is met (the
+    last code). A met criterion of a xã with some missing is kept below 1 − its loss rate, which is at least its
+    gain rate: so in every row the criterion is met next year when u < threshold or (met and u < 1 − l)."""
+    gain = rates.gain_matrix(set_code, districts)  # [band, unit, criterion], capped at 1 − max loss
+    loss = rates.loss[set_code]
+    if (loss[1] > loss[0]).any():
+        raise ValueError(f"bộ {set_code}: tốc độ mất tiêu chí của xã đạt đủ bộ phải không lớn hơn của xã chưa đủ (như fit_rates)")
+    n_units, width = gain.shape[1:]
+    full = np.broadcast_to((1.0 - loss[1])[None, :], (n_units, width))
+    return np.concatenate([gain, full[None]]).transpose(2, 0, 1).reshape(width, -1).astype("float32")
+
+
 def simulate(
     states: States,
     rates: Rates,
@@ -319,29 +350,37 @@ def simulate(
     runs: int = 1000,
     seed: int = 2025,
     scenario: Scenario | None = None,
-    chunk: int = 100,
+    chunk: int | None = None,
     min_criteria: tuple[int, ...] = (15,),
     district_conditions: dict[str, float] | None = None,
     workers: int | None = None,
 ) -> Simulation:
-    """Monte Carlo of every xã from its observed state in ``start_year`` to ``horizon``."""
+    """Monte Carlo of every xã from its observed state in ``start_year`` to ``horizon``.
+
+    Arrays are [criterion, run, xã], one chunk of runs at a time. Each year, every criterion of the year's set
+    draws one float32 uniform per run and xã and is met next year when it falls below its threshold, looked up
+    in a small per-criterion table by the xã's row code (band, or nothing missing) and the xã (see _thresholds);
+    the model conditions draw one uniform per run and xã. A scenario changes no draw, and with g + l ≤ 1 and
+    rates monotone in progress a run with more criteria met stays ahead, draw for draw."""
     years = list(range(start_year + 1, horizon + 1))
     n_units = len(states.units)
     sets = list(states.crit)
     base = sets[0]  # NTM
     width = {s: states.crit[s].shape[2] for s in sets}
-    gains = {s: rates.gain_matrix(s, states.districts).astype("float32") for s in sets}  # [band, unit, criterion]
-    keeps = {s: (1.0 - rates.loss[s]).astype("float32") for s in sets}  # [2, criterion]: P(a met criterion is kept)
+    chunk = chunk or chunk_runs(n_units, runs)
+    table = {s: _thresholds(rates, s, states.districts) for s in sets}
+    keep = {s: (1.0 - rates.loss[s][0]).astype("float32") for s in sets}  # P(a met criterion is kept), some missing
+    unit_rows = np.arange(n_units)
     catalogs = [catalog_of(states.catalog_set, y) for y in years]
-    # criteria outside a year's set count as met and stay so (kept with probability 1)
-    outside = [{s: ~applicable(c, s, width[s]) for s in sets} for c in catalogs]
-    unit_idx = np.arange(n_units)
-    forced = np.zeros((n_units, width[base]), dtype=bool)
+    # criteria outside a year's set count as met and stay so (they draw nothing)
+    inside = [{s: applicable(c, s, width[s]) for s in sets} for c in catalogs]
+    rows_of = {n: n_units * _row_codes(n) for n in {int(m.sum()) for i in inside for m in i.values()}}
+    forced: dict[int, np.ndarray] = {}
     force_from = 10**9
     if scenario is not None:
         idx = pd.Index(states.units).get_indexer(list(scenario.units))
         for c in scenario.criteria:
-            forced[idx[idx >= 0], c - 1] = True
+            forced.setdefault(c - 1, np.zeros(n_units, dtype=bool))[idx[idx >= 0]] = True
         force_from = scenario.from_year
     start = start_states(states, start_year)
     model_obs = states.model[:, states.years.index(start_year)]
@@ -354,11 +393,13 @@ def simulate(
         p_ntm=np.zeros(n_units),
         blocking=np.zeros((n_units, width[base])),
     )
-    dist_codes = np.unique(states.districts)
+    # district statistics: the xã of each district side by side
+    order = np.argsort(states.districts, kind="stable")
+    dist_codes, firsts, sizes = np.unique(states.districts[order], return_index=True, return_counts=True)
     conds = district_conditions or {}
-    for d in dist_codes:
-        out.district_ok[d] = np.zeros((runs, len(years)), dtype=bool)
-    district_rows = {d: states.districts == d for d in dist_codes}
+    needed = np.array([math.ceil(conds.get(d, 0.0) * k - 1e-9) if conds.get(d, 0.0) > 0 else 0 for d, k in zip(dist_codes, sizes)])
+    district_ok = np.zeros((len(dist_codes), runs, len(years)), dtype=bool)
+    out.district_ok = {d: district_ok[j] for j, d in enumerate(dist_codes)}
     start_cat = states.catalog_set.for_year(start_year)
 
     def tiers(catalog: Catalog, complete: dict[str, np.ndarray], m_state: np.ndarray) -> dict[str, np.ndarray]:
@@ -368,36 +409,52 @@ def simulate(
         none = np.zeros_like(m_state)
         return {t: by_tier.get(t, none) for t in ("ntm", "advanced", "model")}
 
-    def run_chunk(r0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Runs r0 … r0+chunk: writes their rows of ``out`` and returns their per-xã sums."""
+    def run_chunk(r0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Runs r0 … r0+chunk: writes their rows of ``out`` and returns their per-xã sums and uniforms drawn."""
         rn = min(chunk, runs - r0)
         rng = np.random.default_rng([seed, 1, r0])  # one stream per chunk: reproducible in any thread order
+        draws = 0
         st = {}
         for s in sets:
             obs, share = start[s]
-            draw = rng.random((rn, n_units, width[s]), dtype=np.float32) < share[None, None, :]
-            st[s] = np.where(obs[None] >= 0, obs[None] == 1, draw)
+            st[s] = np.ascontiguousarray(np.broadcast_to((obs == 1).T[:, None, :], (width[s], rn, n_units)))
+            for c in np.flatnonzero((obs < 0).any(axis=0)):  # unknown at the start: drawn from the year's share
+                unknown = np.flatnonzero(obs[:, c] < 0)
+                st[s][c][:, unknown] = rng.random((rn, unknown.size), dtype=np.float32) < share[c]
+                draws += rn * unknown.size
             if s in start_cat.sets:
-                st[s] |= ~applicable(start_cat, s, width[s])[None, None, :]
-        m_state = np.where(model_obs[None] >= 0, model_obs[None] == 1, False).repeat(rn, axis=0)
+                st[s][~applicable(start_cat, s, width[s])] = True
+        m_state = np.broadcast_to(model_obs == 1, (rn, n_units)).copy()
         # the start year's state (the answer when the horizon is the start year)
-        reached = tiers(start_cat, {s: st[s].all(axis=2) for s in sets}, m_state)
+        reached = tiers(start_cat, {s: st[s].all(axis=0) for s in sets}, m_state)
+        u = np.empty((rn, n_units), dtype=np.float32)
+        threshold = np.empty((rn, n_units), dtype=np.float32)
+        hit = np.empty((rn, n_units), dtype=bool)
+        met: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per set: criteria counted, count met per run and xã
         for k, y in enumerate(years):
+            complete = {}
             for s in sets:
-                u = rng.random((rn, n_units, width[s]), dtype=np.float32)
-                cur = st[s] | outside[k][s][None, None, :]
-                missing = (~cur).sum(axis=2, dtype=np.int16)
-                threshold = gains[s][band_of(missing), unit_idx[None, :]]  # [run, unit, criterion]
-                keep = np.where((missing == 0)[:, :, None], keeps[s][1], keeps[s][0])
-                np.copyto(threshold, keep, where=cur)
-                threshold[:, :, outside[k][s]] = 1.0
-                # one uniform per cell: a met criterion is kept when u < 1 − l, one not met is gained when u < g;
-                # with g + l ≤ 1 a run with more criteria met stays ahead of one with fewer, draw for draw
-                st[s] = u < threshold
-                if s == base and y >= force_from:
-                    st[s] |= forced[None]
-            complete = {s: st[s].all(axis=2) for s in sets}
-            u = rng.random((rn, n_units), dtype=np.float32)
+                ins = inside[k][s]
+                st[s][~ins] = True
+                if s not in met or not np.array_equal(met[s][0], ins):
+                    met[s] = (ins, st[s][ins].sum(axis=0, dtype=np.uint8))
+                rows = np.take(rows_of[int(ins.sum())], met[s][1], mode="wrap") + unit_rows
+                count = np.zeros((rn, n_units), dtype=np.uint8)
+                for c in np.flatnonzero(ins):
+                    now = st[s][c]
+                    rng.random(out=u, dtype=np.float32)
+                    np.take(table[s][c], rows, out=threshold, mode="wrap")
+                    # a met criterion is kept when u < 1 − l, one not met is gained when u < g (g ≤ 1 − l)
+                    now &= np.less(u, keep[s][c], out=hit)
+                    now |= np.less(u, threshold, out=hit)
+                    if s == base and y >= force_from and c in forced:
+                        now |= forced[c]
+                    np.add(count, now, out=count, casting="unsafe")
+                draws += rn * n_units * int(ins.sum())
+                met[s] = (ins, count)
+                complete[s] = count == ins.sum()
+            rng.random(out=u, dtype=np.float32)
+            draws += rn * n_units
             m_state = (
                 np.where(m_state, u < 1.0 - rates.model_loss, u < rates.model_gain) & tiers(catalogs[k], complete, m_state)["advanced"]
             )
@@ -405,26 +462,25 @@ def simulate(
             out.ntm[r0 : r0 + rn, k] = reached["ntm"].sum(axis=1)
             out.advanced[r0 : r0 + rn, k] = reached["advanced"].sum(axis=1)
             out.model[r0 : r0 + rn, k] = reached["model"].sum(axis=1)
-            met_count = (st[base] & ~outside[k][base][None, None, :]).sum(axis=2)
             for m in min_criteria:
-                out.below[m][r0 : r0 + rn, k] = (met_count < m).sum(axis=1)
-            for d, rows in district_rows.items():
-                share_needed = conds.get(d, 0.0)
-                ok = reached["ntm"][:, rows].all(axis=1)
-                if share_needed > 0:
-                    ok &= reached["advanced"][:, rows].sum(axis=1) >= math.ceil(share_needed * rows.sum() - 1e-9)
-                out.district_ok[d][r0 : r0 + rn, k] = ok
+                out.below[m][r0 : r0 + rn, k] = (met[base][1] < m).sum(axis=1)
+            ok = ~np.logical_or.reduceat(~reached["ntm"][:, order], firsts, axis=1)
+            if needed.any():
+                ok &= np.add.reduceat(reached["advanced"][:, order], firsts, axis=1, dtype=np.int32) >= needed
+            district_ok[:, r0 : r0 + rn, k] = ok.T
         missing = ~reached["ntm"]
-        return reached["ntm"].sum(axis=0), missing.sum(axis=0), (~st[base] & missing[:, :, None]).sum(axis=0)
+        blocking = np.stack([(~now & missing).sum(axis=0) for now in st[base]], axis=1)
+        return reached["ntm"].sum(axis=0), missing.sum(axis=0), blocking, draws
 
     # numpy releases the GIL in these array operations: chunks run side by side on the machine's cores
     with ThreadPoolExecutor(max_workers=max(1, min(workers or os.cpu_count() or 1, 4))) as pool:
         parts = list(pool.map(run_chunk, range(0, runs, chunk)))
     not_ntm_runs = np.zeros(n_units)
-    for p_ntm, not_ntm, blocking in parts:
+    for p_ntm, not_ntm, blocking, draws in parts:
         out.p_ntm += p_ntm
         not_ntm_runs += not_ntm
         out.blocking += blocking
+        out.draws += draws
     out.p_ntm /= runs
     out.blocking = out.blocking / np.maximum(not_ntm_runs, 1)[:, None]
     return out
@@ -683,25 +739,51 @@ def backtest(
     }
 
 
+#: the most Monte Carlo runs a projection may ask for (the API allows fewer to readers without a token)
+MAX_RUNS = 10000
+
+
+def last_projection_year(province: Province) -> int:
+    """The last year a projection may reach: the last year that a catalogue of the province or one of its target
+    sets covers (beyond it nothing says which criteria apply, nor what is aimed at)."""
+    from .targets import load_target_set, target_set_ids
+
+    sets = [load_target_set(t) for t in target_set_ids()]
+    return max([province.catalogs.years()[-1], *(ts.year_to for ts in sets if ts.applies_to(province.code))])
+
+
+def check_projection(province: Province, years: list[int], horizon: int, runs: int, start_year: int | None) -> int:
+    """The start year of a projection with these parameters, given the years with data; InvalidParameter naming
+    the value and what is allowed otherwise. Cheap: the API runs it before it queues the projection."""
+    from .errors import InvalidParameter, NongthonError
+
+    if not years:
+        raise NongthonError("Chưa có kết quả nào trong cơ sở dữ liệu để dự báo")
+    years = sorted(years)
+    start = start_year or default_start_year(years, horizon)
+    if start not in years:
+        raise InvalidParameter(f"Không có số liệu năm {start} để bắt đầu dự báo; có các năm: {', '.join(map(str, years))}")
+    last = last_projection_year(province)
+    if not start <= horizon <= last:
+        first = f"{start} (năm bắt đầu)" if start_year else str(years[1] if len(years) > 1 else years[0])
+        raise InvalidParameter(
+            f"horizon={horizon} phải từ {first} đến {last}: năm đích là một năm mà bộ tiêu chí hoặc bộ mục tiêu của tỉnh áp dụng"
+        )
+    if not 1 <= runs <= MAX_RUNS:
+        raise InvalidParameter(f"runs={runs} phải từ 1 đến {MAX_RUNS}")
+    return start
+
+
 def projection_report(
     store, province: Province, horizon: int = 2025, runs: int = 1000, start_year: int | None = None, seed: int = 2025
 ) -> dict:  # noqa: ANN001 - Store
     """The projection of the store's current results against the province's target sets that cover the horizon
-    (for the API). Without ``start_year`` it starts from the last year with data before the horizon, and says so."""
-    from .errors import InvalidParameter, NongthonError
+    (for the API). Without ``start_year`` it starts from the last year with data before the horizon, and says so.
+    The horizon goes no further than ``last_projection_year`` and the runs no more than MAX_RUNS."""
     from .targets import target_sets_for
 
     results = store.current_results()
-    if results.empty:
-        raise NongthonError("Chưa có kết quả nào trong cơ sở dữ liệu để dự báo")
-    years = sorted(set(results["year"]))
-    start = start_year or default_start_year(years, horizon)
-    if start not in years:
-        raise InvalidParameter(f"Không có số liệu năm {start} để bắt đầu dự báo; có các năm: {', '.join(map(str, years))}")
-    if not start <= horizon <= start + 15:
-        raise InvalidParameter(f"horizon={horizon} phải từ {start} đến {start + 15}")
-    if not 1 <= runs <= 10000:
-        raise InvalidParameter(f"runs={runs} phải từ 1 đến 10000")
+    start = check_projection(province, sorted(set(results["year"])) if not results.empty else [], horizon, runs, start_year)
     states = observed_states(results, province, recognitions=store.recognitions())
     out = project(
         results, province, target_sets_for(province.code, horizon), horizon=horizon, runs=runs, seed=seed, start_year=start, states=states

@@ -199,3 +199,98 @@ def test_a_change_of_catalogue_is_not_read_as_losses(province):
     rows = ntm_rows(xa, [2019, 2020, 2021]) + ntm_rows(xa, [2022, 2023, 2024], met_upto=10)
     rates = fit_rates(observed_states(results_frame(rows), province), until=2024)
     assert rates.loss["ntm"].max() < 0.01
+
+
+def old_kernel(states, rates, start_year, horizon, runs, seed, scenario=None):
+    """The Monte Carlo before issue 10 (``git show 6b1ac2c:nongthon/projection.py``, simulate's run_chunk as one
+    chunk, without the district and blocking statistics): a full [run, xã, criterion] threshold array per year
+    and set. The oracle of the distribution the faster kernel must keep."""
+    from nongthon.projection import applicable, band_of, catalog_of, start_states
+    from nongthon.scoring import reached_sets
+
+    years = list(range(start_year + 1, horizon + 1))
+    n_units, sets = len(states.units), list(states.crit)
+    base, width = sets[0], {s: states.crit[s].shape[2] for s in sets}
+    gains = {s: rates.gain_matrix(s, states.districts).astype("float32") for s in sets}
+    keeps = {s: (1.0 - rates.loss[s]).astype("float32") for s in sets}
+    catalogs = [catalog_of(states.catalog_set, y) for y in years]
+    outside = [{s: ~applicable(c, s, width[s]) for s in sets} for c in catalogs]
+    unit_idx = np.arange(n_units)
+    forced = np.zeros((n_units, width[base]), dtype=bool)
+    if scenario is not None:
+        idx = pd.Index(states.units).get_indexer(list(scenario.units))
+        for c in scenario.criteria:
+            forced[idx[idx >= 0], c - 1] = True
+    start = start_states(states, start_year)
+    model_obs = states.model[:, states.years.index(start_year)]
+    start_cat = states.catalog_set.for_year(start_year)
+
+    def tiers(catalog, complete, m_state):
+        reached = reached_sets(catalog.sets, {s: complete.get(s, m_state) for s in catalog.sets})
+        by_tier = {catalog.sets[s]["tier"]: r for s, r in reached.items()}
+        return {t: by_tier.get(t, np.zeros_like(m_state)) for t in ("ntm", "advanced", "model")}
+
+    rng = np.random.default_rng(seed)
+    st = {}
+    for s in sets:
+        obs, share = start[s]
+        draw = rng.random((runs, n_units, width[s]), dtype=np.float32) < share[None, None, :]
+        st[s] = np.where(obs[None] >= 0, obs[None] == 1, draw)
+        if s in start_cat.sets:
+            st[s] |= ~applicable(start_cat, s, width[s])[None, None, :]
+    m_state = np.where(model_obs[None] >= 0, model_obs[None] == 1, False).repeat(runs, axis=0)
+    counts = {t: np.zeros((runs, len(years)), dtype=int) for t in ("ntm", "advanced", "model", "below_15")}
+    for k, y in enumerate(years):
+        for s in sets:
+            u = rng.random((runs, n_units, width[s]), dtype=np.float32)
+            cur = st[s] | outside[k][s][None, None, :]
+            missing = (~cur).sum(axis=2, dtype=np.int16)
+            threshold = gains[s][band_of(missing), unit_idx[None, :]]
+            keep = np.where((missing == 0)[:, :, None], keeps[s][1], keeps[s][0])
+            np.copyto(threshold, keep, where=cur)
+            threshold[:, :, outside[k][s]] = 1.0
+            st[s] = u < threshold
+            if s == base and scenario is not None and y >= scenario.from_year:
+                st[s] |= forced[None]
+        complete = {s: st[s].all(axis=2) for s in sets}
+        u = rng.random((runs, n_units), dtype=np.float32)
+        m_state = np.where(m_state, u < 1.0 - rates.model_loss, u < rates.model_gain) & tiers(catalogs[k], complete, m_state)["advanced"]
+        reached = tiers(catalogs[k], complete, m_state)
+        for t in ("ntm", "advanced", "model"):
+            counts[t][:, k] = reached[t].sum(axis=1)
+        counts["below_15"][:, k] = ((st[base] & ~outside[k][base][None, None, :]).sum(axis=2) < 15).sum(axis=1)
+    return counts, reached["ntm"].mean(axis=0)
+
+
+@pytest.mark.parametrize(
+    ("start_year", "horizon", "with_scenario"),
+    [(2023, 2025, False), (2021, 2024, True)],  # the second across the 2021 → 2022 catalogue change, with a scenario
+)
+def test_the_kernel_keeps_the_old_kernels_distribution(province, sample_results, start_year, horizon, with_scenario):
+    """Mean NTM / advanced / model counts and xã under 15 criteria per year, and each xã's probability of being
+    NTM at the horizon, from the new kernel and the old one (its copy above), 2,000 runs each: equal within 4
+    standard errors of their difference (run-to-run spread / √runs; binomial for the per-xã probabilities)."""
+    recognitions = generate(province).recognitions.reset_index(drop=True).rename_axis("id").reset_index()
+    states = observed_states(sample_results, province, recognitions=recognitions)
+    rates = fit_rates(states, until=start_year)
+    scenario = None
+    if with_scenario:  # the 8 xã furthest from NTM at the start complete criteria 17 and 10 from the second year
+        met = (states.crit["ntm"][:, states.years.index(start_year)] == 1).sum(axis=1)
+        lagging = tuple(states.units[i] for i in np.argsort(met, kind="stable")[:8])
+        scenario = Scenario(units=lagging, criteria=(17, 10), from_year=start_year + 2)
+    runs = 2000
+    old, old_p = old_kernel(states, rates, start_year, horizon, runs, seed=3, scenario=scenario)
+    new = simulate(states, rates, start_year, horizon, runs=runs, seed=4, scenario=scenario)
+    assert new.years == list(range(start_year + 1, horizon + 1))
+    for tier, got in (("ntm", new.ntm), ("advanced", new.advanced), ("model", new.model), ("below_15", new.below[15])):
+        se = np.sqrt(old[tier].var(axis=0) / runs + got.var(axis=0) / runs)
+        diff = np.abs(got.mean(axis=0) - old[tier].mean(axis=0))
+        assert (diff <= 4 * se + 1e-12).all(), (tier, diff, se)
+    assert old["ntm"].mean() > 10 and old["advanced"].mean() > 1  # the comparison is not between empty counts
+    p = (old_p + new.p_ntm) / 2
+    assert (np.abs(new.p_ntm - old_p) <= 4 * np.sqrt(2 * p * (1 - p) / runs) + 1e-12).all()
+    # one uniform per run, xã and year for each of the 19 NTM and 19 advanced criteria and the model conditions,
+    # and one per run for each criterion of a xã unknown at the start (in the sets of the start year's catalogue)
+    si, held = states.years.index(start_year), states.catalog_set.for_year(start_year).sets
+    unknown = sum(int((states.crit[s][:, si] < 0).sum()) for s in states.crit if s in held)
+    assert new.draws == runs * (82 * (19 + 19 + 1) * (horizon - start_year) + unknown)
