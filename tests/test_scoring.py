@@ -1,12 +1,14 @@
 """Every tier rule on hand-written cases."""
 
+import math
 from dataclasses import replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from nongthon.scoring import commune_scores, criterion_status, recognised_tiers
+from nongthon.scoring import SET_PREFIX, commune_scores, criterion_status, recognised_tiers
 from tests.conftest import results_frame
 
 A, B = "22303", "22306"  # Hòa Quang Bắc, Hòa Quang Nam (Phú Hòa)
@@ -238,3 +240,183 @@ def test_a_region_threshold_wins_over_the_every_region_value(province):
         ),
     )
     assert indicator_status(r, only_star).set_index("unit")["status"][A] == "not_met"  # 65 < 70 when only '*' is given
+
+
+def test_an_unknown_criterion_number_counts_for_no_criterion(province):
+    """A criterion-level row naming criterion 257 of the NTM set is no criterion of the catalogue: it must not be
+    counted as criterion 1 of the advanced set (as packing the key into one integer used to do)."""
+    r = results_frame([dict(unit=A, year=2023, tier_set="ntm", item="257", met=True)])
+    s = score(r, province, A, 2023)
+    assert (s["ntm_met"], s["adv_met"], s["adv_not_evaluated"], s["tier"]) == (0, 0, 19, "none")
+
+
+# --- the vectorised scoring against a plain per-xã reference ------------------------------------------------------
+
+
+class _RefCatalog:
+    """A catalogue's tables as plain Python rows, and its rules written the slow, obvious way."""
+
+    def __init__(self, cat):
+        self.id, self.sets = cat.id, cat.sets
+        self.criteria = list(cat.criteria.itertuples())
+        self.indicators = list(cat.indicators.itertuples())
+        self.thresholds = list(cat.thresholds.itertuples())
+        self.conditions = list(cat.conditions.itertuples())
+
+    def indicators_of(self, tier_set, criterion):
+        return [i for i in self.indicators if i.set == tier_set and i.criterion == criterion]
+
+    def threshold(self, tier_set, code, region, year):
+        """The most specific value: (region, year), (region, every year), ('*', year), ('*', every year)."""
+        for want_region, want_year in ((region, year), (region, None), ("*", year), ("*", None)):
+            for t in self.thresholds:
+                same_year = pd.isna(t.year) if want_year is None else (not pd.isna(t.year) and int(t.year) == want_year)
+                if (t.set, t.code, t.region) == (tier_set, code, want_region) and same_year:
+                    return float(t.value)
+        return None
+
+
+def _ref_judge(kind, met, value, threshold):
+    if met is not None:
+        return "met" if met else "not_met"
+    if value is None or kind not in ("minimum", "maximum", "absence", "boolean"):
+        return "not_evaluated"
+    if kind in ("minimum", "maximum") and threshold is None:
+        return "not_evaluated"
+    close = threshold is not None and math.isclose(value, threshold, rel_tol=1e-9)
+    ok = {
+        "minimum": lambda: value >= threshold or close,
+        "maximum": lambda: value <= threshold or close,
+        "absence": lambda: value == 0,
+        "boolean": lambda: value != 0,
+    }[kind]()
+    return "met" if ok else "not_met"
+
+
+def _reference(rows: list[dict], province, units, years):
+    """Per (unit, year), in plain Python: the status and basis of every criterion, and the counts and tier that
+    commune_scores reports. ``rows`` hold at most one row per result key, as the store gives."""
+    cats = {y: _RefCatalog(province.catalogs.for_year(y)) for y in years}
+    by_cell: dict = {}
+    for r in rows:
+        by_cell.setdefault((r["unit"], r["year"]), []).append(r)
+    crit, cells = {}, {}
+    for unit in units:
+        region = "TDMNPB" if unit in province.tdmnpb_communes else province.region
+        for year in years:
+            cat, mine = cats[year], by_cell.get((unit, year), [])
+            cell = {"catalog": cat.id, "has_data": bool(mine)}
+            complete = {}
+            for s in ("ntm", "nang_cao"):
+                counts = dict.fromkeys(("met", "not_met", "not_evaluated"), 0)
+                for c in (c for c in cat.criteria if c.set == s):
+                    recorded = [r for r in mine if r["level"] == "criterion" and r["tier_set"] == s and r["item"] == c.criterion]
+                    inds = cat.indicators_of(s, c.criterion)
+                    judged = [
+                        _ref_judge(i.kind, r.get("met"), r.get("value"), cat.threshold(s, i.code, region, year))
+                        for i in inds
+                        for r in mine
+                        if r["level"] == "indicator" and r["tier_set"] == s and r["item"] == i.code
+                    ]
+                    if recorded and recorded[0].get("met") is not None:
+                        status, basis = ("met" if recorded[0]["met"] else "not_met"), "criterion"
+                    elif "not_met" in judged:
+                        status, basis = "not_met", "indicators"
+                    else:
+                        every_one_met = c.indicators_complete and len(inds) > 0 and judged.count("met") == len(inds)
+                        status, basis = ("met" if every_one_met else "not_evaluated"), ("indicators" if "met" in judged else "none")
+                    crit[(unit, year, s, c.criterion)] = (status, basis)
+                    counts[status] += 1
+                total = cat.sets[s]["criteria_count"] if s in cat.sets else 0
+                cell |= {f"{SET_PREFIX[s]}_{k}": v for k, v in counts.items()} | {f"{SET_PREFIX[s]}_total": total}
+                complete[s] = total > 0 and counts["met"] == total
+            model = dict.fromkeys(("met", "not_met", "not_evaluated"), 0)
+            for cond in cat.conditions:
+                r = next((r for r in mine if r["level"] == "condition" and r["item"] == cond.code), {})
+                base = cat.threshold(cond.from_set, cond.from_indicator, region, year) if isinstance(cond.from_set, str) else None
+                model[_ref_judge(cond.kind, r.get("met"), r.get("value"), None if base is None else base * cond.factor)] += 1
+            cell |= {f"model_{k}": v for k, v in model.items()} | {"model_total": len(cat.conditions)}
+            tier = "none"
+            if complete["ntm"]:
+                tier = "ntm"
+                if complete["nang_cao"]:
+                    tier = "advanced"
+                    if cat.conditions and model["met"] == len(cat.conditions):
+                        tier = "model"
+            cell["tier"] = tier if mine else None
+            cells[(unit, year)] = cell
+    return cells, crit
+
+
+def _random_rows(province, rng, units, years, n_cells):
+    """One result per key for n_cells random (xã, year): criteria recorded whole or by indicators (values next to
+    their thresholds), model conditions, and rows that decide nothing (district-level sets, recognition)."""
+    cats = {y: _RefCatalog(province.catalogs.for_year(y)) for y in years}
+    rows = []
+    for pick in rng.choice(len(units) * len(years), size=n_cells, replace=False):
+        unit, year = units[pick // len(years)], years[pick % len(years)]
+        cat = cats[year]
+        region = "TDMNPB" if unit in province.tdmnpb_communes else province.region
+        base = dict(unit=unit, year=year, catalog=cat.id)
+        good = rng.random() < 0.5  # most criteria recorded whole and met, so that every tier is reached
+        for c in cat.criteria:
+            how = rng.choice(["nothing", "criterion", "indicators", "both"], p=[0, 0.9, 0, 0.1] if good else [0.05, 0.6, 0.25, 0.1])
+            if how in ("criterion", "both"):
+                met = None if rng.random() < 0.05 and not good else bool(rng.random() < (0.985 if good else 0.9))
+                rows.append(base | dict(tier_set=c.set, level="criterion", item=c.criterion, met=met))
+            if how in ("indicators", "both"):
+                for i in cat.indicators_of(c.set, c.criterion):
+                    if rng.random() < 0.1:
+                        continue
+                    if rng.random() < 0.4:
+                        rows.append(base | dict(tier_set=c.set, level="indicator", item=i.code, met=bool(rng.random() < 0.9)))
+                        continue
+                    thr = cat.threshold(c.set, i.code, region, year)
+                    near = [thr - 1, thr, thr + 1] if thr is not None else [0.0, 50.0]
+                    choices = {"absence": [0.0, 0.0, 2.0], "boolean": [1.0, 1.0, 0.0]}.get(i.kind, near)
+                    rows.append(base | dict(tier_set=c.set, level="indicator", item=i.code, value=float(rng.choice(choices))))
+        for cond in cat.conditions:
+            if rng.random() < 0.15:
+                continue
+            if cond.kind == "minimum" and rng.random() < 0.6:
+                rows.append(
+                    base | dict(tier_set="kieu_mau", level="condition", item=cond.code, value=float(rng.choice([54.9, 55.0, 60.0])))
+                )
+            else:
+                rows.append(base | dict(tier_set="kieu_mau", level="condition", item=cond.code, met=bool(rng.random() < 0.9)))
+        if rng.random() < 0.1:
+            rows.append(base | dict(tier_set="huyen_ntm", level="criterion", item="1", met=True))
+        if rng.random() < 0.1:
+            rows.append(base | dict(tier_set="ntm", level="recognition", item="hai_long", met=True))
+    return rows
+
+
+def test_vectorised_scores_agree_with_a_per_xa_reference(province):
+    """300 random xã-years of the two catalogues, with a TDMNPB region and a known advanced income threshold so
+    that every comparison kind and the 110 % model income are exercised: commune_scores and criterion_status say
+    exactly what a plain loop over each xã, year and criterion says (the loop is the oracle)."""
+    from nongthon.criteria import catalog_set
+
+    cat = province.catalogs.by_id("qd318-2022")
+    extra = pd.DataFrame([{"set": "nang_cao", "code": "10", "region": "DHNTB", "year": pd.NA, "value": 50.0}])
+    thresholds = pd.concat([cat.thresholds, extra], ignore_index=True).astype({"year": "Int64"})
+    units = list(province.registry.xa().index)
+    p = replace(
+        province,
+        catalogs=catalog_set([province.catalogs.by_id("qd1980-2016"), replace(cat, thresholds=thresholds)]),
+        tdmnpb_communes=frozenset(units[:20]),
+    )
+    years = list(range(2016, 2026))
+    rows = _random_rows(p, np.random.default_rng(2026), units, years, 300)
+    results = results_frame(rows)
+    cells, crit = _reference(rows, p, units, years)
+
+    got = commune_scores(results, p, years=years, units=units)
+    got["tier"] = got["tier"].astype(object).where(got["tier"].notna(), None)
+    assert {(r.pop("unit"), r.pop("year")): r for r in got.to_dict("records")} == cells
+    assert {"ntm", "advanced", "model", "none"} <= {c["tier"] for c in cells.values()}  # every tier is reached
+
+    st = criterion_status(results, p, years=years, units=units)
+    cols = ["unit", "year", "tier_set", "criterion", "status", "basis"]
+    assert {(u, y, s, c): (a, b) for u, y, s, c, a, b in st[cols].itertuples(index=False)} == crit
+    assert {"criterion", "indicators", "none"} <= {b for _, b in crit.values()}
