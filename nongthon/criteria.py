@@ -1,10 +1,11 @@
 """Criteria catalogues: loading one from YAML, validating it, applying a province's override file, and
 the flat tables (criteria, indicators, thresholds, conditions) that scoring works on.
 
-A catalogue covers a range of reporting years and holds up to three xã sets (``ntm``, ``nang_cao``,
-``kieu_mau``), each with its ``tier`` and the set it ``requires``, and the district-level sets. The number of
-criteria per set, the regions that select a threshold, the tiers and their order all come from the file, not
-from code. A key the loader does not know is an error naming the file, the line and the key.
+A catalogue covers a range of reporting years and holds xã sets (``ntm``, ``nang_cao``, ``kieu_mau``,
+``ntm_hien_dai``), each with its ``tier`` and the set it ``requires``, and the district-level sets. The number of
+criteria per set, what selects a threshold (``threshold_by``: the commune's region, or its commune group), the
+tiers and their order all come from the file, not from code. A key the loader does not know is an error naming
+the file, the line and the key.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 import yaml
@@ -21,16 +22,30 @@ import yaml
 from .errors import CatalogError, UnknownYear
 from .text import nfc
 
-SET_CODES = ("ntm", "nang_cao", "kieu_mau")  # the CSV's bo_tieu_chi values for xã (tiers: Catalog.tier_of)
-SET_NAMES_VI = {"ntm": "xã NTM", "nang_cao": "xã NTM nâng cao", "kieu_mau": "xã NTM kiểu mẫu"}
+#: the CSV's bo_tieu_chi values for xã (tiers: Catalog.tier_of); new codes go last (scoring keys on positions)
+SET_CODES = ("ntm", "nang_cao", "kieu_mau", "ntm_hien_dai")
+SET_NAMES_VI = {"ntm": "xã NTM", "nang_cao": "xã NTM nâng cao", "kieu_mau": "xã NTM kiểu mẫu", "ntm_hien_dai": "xã NTM hiện đại"}
 DISTRICT_SET_CODES = ("huyen_ntm", "hoan_thanh")  # recorded for district-level units (3-digit codes)
-#: The tier vocabulary, lowest first. A xã set's ``tier`` is one of these and ranks above the tier of the set it
-#: ``requires``; a set of the tier "model" holds conditions (319/QĐ-TTg) instead of numbered criteria.
-TIERS = ("ntm", "advanced", "model")
+#: The tier vocabulary, lowest first: the order is the rank (scoring.TIER_RANK). A xã set's ``tier`` is one of
+#: these and ranks above the tier of the set it ``requires``. "ntm_hien_dai" (NTM hiện đại, the pilot of
+#: 51/2025/QĐ-TTg Phụ lục II) ranks highest: it never shares a catalogue with "model" (kiểu mẫu, 2021-2025,
+#: which it succeeds), and a province that keeps its own nâng cao set in 2026-2030 places it between NTM and
+#: NTM hiện đại (Đắk Lắk's plan: "NTM; NTM nâng cao; NTM hiện đại"); across the 2025/2026 boundary a xã recognised
+#: hiện đại after kiểu mẫu shows its newer title.
+TIERS = ("ntm", "advanced", "model", "ntm_hien_dai")
+#: tiers whose set holds conditions (319/QĐ-TTg; 51/2025 Phụ lục II) instead of numbered criteria; a catalogue has
+#: at most one such set (its conditions are the table ``Catalog.conditions``)
+CONDITION_TIERS = ("model", "ntm_hien_dai")
 #: how a tier is written in the API, the CSV and the map (a tier's code is the code of the set that confers it),
 #: and in words; "none" is a xã with data that reaches no tier
-TIER_CODES = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau"}
-TIER_WORDS = {"chua_dat": "Chưa đạt chuẩn", "ntm": "Đạt chuẩn NTM", "nang_cao": "NTM nâng cao", "kieu_mau": "NTM kiểu mẫu"}
+TIER_CODES = {"none": "chua_dat", "ntm": "ntm", "advanced": "nang_cao", "model": "kieu_mau", "ntm_hien_dai": "ntm_hien_dai"}
+TIER_WORDS = {
+    "chua_dat": "Chưa đạt chuẩn",
+    "ntm": "Đạt chuẩn NTM",
+    "nang_cao": "NTM nâng cao",
+    "kieu_mau": "NTM kiểu mẫu",
+    "ntm_hien_dai": "NTM hiện đại",
+}
 KINDS = {
     "boolean": "Đạt / Không đạt",
     "absence": "không còn (0) — đạt khi giá trị bằng 0",
@@ -40,6 +55,16 @@ KINDS = {
 UNITS = {"Đạt/Không đạt", "Có/Không", "%", "triệu đồng/người/năm", "m2/người"}
 CONFIDENCE = {"confirmed", "likely", "unknown"}
 ALL_REGIONS = "*"
+#: what selects a threshold (``threshold_by``) -> the key of the file that lists its values; the thresholds table
+#: keys on the value in its column ``region`` either way (a region code such as DHNTB, or a group code "1".."3")
+SELECTORS = {"region": "regions", "group": "groups"}
+SELECTOR_WORDS = {"region": "vùng", "group": "nhóm xã"}
+
+
+class _Selector(NamedTuple):
+    kind: str  # region / group
+    values: tuple[str, ...]
+
 
 CRITERIA_COLUMNS = ["set", "criterion", "name_vi", "confidence", "indicators_complete"]
 INDICATOR_COLUMNS = ["set", "code", "criterion", "name_vi", "measure_unit", "kind", "confidence", "threshold_confidence", "source"]
@@ -55,8 +80,10 @@ class Catalog:
 
     criteria:   set, criterion (str "1".."19"), name_vi, confidence, indicators_complete
     indicators: set, code, criterion, name_vi, measure_unit, kind, confidence, threshold_confidence, source
-    thresholds: set, code, region, year (<NA> = every year), value
-    conditions: code, name_vi, measure_unit, kind, confidence, from_set, from_indicator, factor (the model set's)
+    thresholds: set, code, region, year (<NA> = every year), value — ``region`` holds the value of the
+        catalogue's selector: a region code (threshold_by: region) or a commune group code (threshold_by: group)
+    conditions: code, name_vi, measure_unit, kind, confidence, from_set, from_indicator, factor (the conditions
+        of the catalogue's one set of a tier in CONDITION_TIERS: kiểu mẫu, or NTM hiện đại)
     recognition_conditions: set, code, name_vi, confidence — conditions of recognition beyond the criteria
         (18/2022/QĐ-TTg: resident satisfaction, no outstanding construction debt, security), recorded đạt / không đạt
     district_criteria: set, criterion, name_vi, confidence, kind — the items recorded for a district-level unit:
@@ -67,8 +94,8 @@ class Catalog:
     name_vi: str
     year_from: int
     year_to: int
-    regions: tuple[str, ...]
-    sets: dict[str, dict[str, Any]]  # code -> {name_vi, tier, requires, criteria_count, decision}
+    regions: tuple[str, ...]  # the region codes (threshold_by: region); () for a catalogue that selects by group
+    sets: dict[str, dict[str, Any]]  # code -> {name_vi, tier, requires, criteria_count, indicator_count, decision, ...}
     criteria: pd.DataFrame
     indicators: pd.DataFrame
     thresholds: pd.DataFrame
@@ -79,6 +106,19 @@ class Catalog:
     district_sets: dict[str, dict[str, Any]] = field(default_factory=dict)
     district_criteria: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DISTRICT_COLUMNS))
     recognition_conditions: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECOGNITION_COLUMNS))
+    #: what selects a threshold: "region" (the commune's region, ``regions``) or "group" (its commune group, ``groups``)
+    selector: str = "region"
+    groups: tuple[str, ...] = ()  # the commune group codes ("1", "2", "3") when selector == "group"
+
+    @property
+    def selector_values(self) -> tuple[str, ...]:
+        """The values that key the thresholds (besides '*'): the region codes or the group codes."""
+        return self.groups if self.selector == "group" else self.regions
+
+    @property
+    def condition_set(self) -> str | None:
+        """The set that holds ``conditions`` (tier model or ntm_hien_dai), None when the catalogue has none."""
+        return next((code for code, info in self.sets.items() if info["tier"] in CONDITION_TIERS), None)
 
     def covers(self, year: int) -> bool:
         return self.year_from <= year <= self.year_to
@@ -95,7 +135,7 @@ class Catalog:
         return _chain(self.sets)
 
     def tier_of(self, set_code: str) -> str:
-        """The tier of a xã set as the file states it: "ntm", "advanced" or "model"."""
+        """The tier of a xã set as the file states it: one of TIERS ("ntm", "advanced", "model", "ntm_hien_dai")."""
         if set_code not in self.sets:
             raise CatalogError(f"Bộ tiêu chí {self.id} không có bộ {set_code!r}; có: {', '.join(self.sets)}")
         return self.sets[set_code]["tier"]
@@ -151,7 +191,7 @@ def _line(mapping: Any, key: Any = None) -> int | None:
     return mapping.lines.get(key, mapping.line)
 
 
-def _read_yaml(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as exc:
@@ -161,11 +201,12 @@ def _read_yaml(path: Path) -> Any:
 # --- collecting problems ---------------------------------------------------------------------------------
 
 
-class _Checker:
+class Checker:
     """Collects every problem of one file, each with its path and, when the document came from a file, its line."""
 
-    def __init__(self, source: str):
+    def __init__(self, source: str, title: str = "Bộ tiêu chí"):
         self.source = source
+        self.title = title  # what the file is, in the summary line: "Bộ tiêu chí …", "Hồ sơ tỉnh …"
         self.problems: list[str] = []
 
     def add(self, text: str, at: Any = None, key: Any = None) -> None:
@@ -208,15 +249,15 @@ class _Checker:
     def raise_if_any(self) -> None:
         if self.problems:
             listed = "\n".join(f"  - {p}" for p in self.problems)
-            raise CatalogError(f"Bộ tiêu chí {self.source} không hợp lệ ({len(self.problems)} lỗi):\n{listed}")
+            raise CatalogError(f"{self.title} {self.source} không hợp lệ ({len(self.problems)} lỗi):\n{listed}")
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {str: "chuỗi", int: "số nguyên", dict: "bảng khóa-giá trị", list: "danh sách", float: "số"}
+    names = {str: "chuỗi", int: "số nguyên", dict: "bảng khóa-giá trị", list: "danh sách", float: "số", bool: "true / false"}
     return " hoặc ".join(names.get(k, k.__name__) for k in kinds)
 
 
-def _check_confidence(chk: _Checker, item: Any, where: str) -> None:
+def _check_confidence(chk: Checker, item: Any, where: str) -> None:
     if not isinstance(item, dict):
         return
     for key in ("confidence", "threshold_confidence"):
@@ -245,18 +286,34 @@ def parse_catalog(data: Any, source: str) -> Catalog:
     """Validate a catalogue document (already parsed from YAML) and turn it into flat tables.
     Every problem is collected and reported at once, each with its path in the file (and its line, when the
     document was read by ``load_catalog_file``)."""
-    chk = _Checker(source)
+    chk = Checker(source)
     root = data if isinstance(data, dict) else {}
     if not isinstance(data, dict):
         chk.fail("(gốc)", "tệp phải là bảng khóa-giá trị")
-    chk.only(root, "(gốc)", ("id", "name_vi", "decisions", "years", "regions", "regions_source", "sets", "district_sets"))
+    chk.only(
+        root,
+        "(gốc)",
+        (
+            "id",
+            "name_vi",
+            "decisions",
+            "years",
+            "threshold_by",
+            "regions",
+            "regions_source",
+            "groups",
+            "groups_source",
+            "sets",
+            "district_sets",
+        ),
+    )
     cid = chk.need(root, "id", "(gốc)", str)
     name = chk.need(root, "name_vi", "(gốc)", str)
     _check_decisions(chk, root)
     years = _parse_years(chk, root)
-    regions = _parse_regions(chk, root)
+    sel = _parse_selector(chk, root)
     rows = _Rows()
-    sets = _parse_commune_sets(chk, root, set(regions), years, rows)
+    sets = _parse_commune_sets(chk, root, sel, years, rows)
     _check_tier_chain(chk, root.get("sets"), sets)
     _check_condition_references(chk, rows)
     district_sets = _parse_district_sets(chk, root, rows)
@@ -268,7 +325,7 @@ def parse_catalog(data: Any, source: str) -> Catalog:
         name_vi=nfc(name),
         year_from=years.start,
         year_to=years.stop - 1,
-        regions=tuple(regions),
+        regions=sel.values if sel.kind == "region" else (),
         sets=sets,
         criteria=pd.DataFrame(rows.criteria, columns=CRITERIA_COLUMNS),
         indicators=pd.DataFrame(rows.indicators, columns=INDICATOR_COLUMNS),
@@ -277,10 +334,12 @@ def parse_catalog(data: Any, source: str) -> Catalog:
         district_sets=district_sets,
         district_criteria=pd.DataFrame(rows.district, columns=DISTRICT_COLUMNS),
         recognition_conditions=pd.DataFrame(rows.recognition, columns=RECOGNITION_COLUMNS),
+        selector=sel.kind,
+        groups=sel.values if sel.kind == "group" else (),
     )
 
 
-def _check_decisions(chk: _Checker, root: dict) -> None:
+def _check_decisions(chk: Checker, root: dict) -> None:
     """decisions: the legal texts the catalogue follows (kept in the file for the reader; not loaded)."""
     for i, d in enumerate(chk.optional(root, "decisions", "(gốc)", list) or []):
         where = f"decisions[{i}]"
@@ -289,7 +348,7 @@ def _check_decisions(chk: _Checker, root: dict) -> None:
         _check_confidence(chk, d, where)
 
 
-def _parse_years(chk: _Checker, root: dict) -> range:
+def _parse_years(chk: Checker, root: dict) -> range:
     years = chk.need(root, "years", "(gốc)", dict) or {}
     chk.only(years, "years", ("from", "to", "note"))
     y0 = chk.need(years, "from", "years", int)
@@ -299,57 +358,123 @@ def _parse_years(chk: _Checker, root: dict) -> range:
     return range(y0 or 0, (y1 or 0) + 1)
 
 
-def _parse_regions(chk: _Checker, root: dict) -> list[str]:
-    regions: list[str] = []
-    for i, r in enumerate(chk.need(root, "regions", "(gốc)", list) or []):
-        chk.only(r, f"regions[{i}]", ("code", "name_vi"))
-        code = chk.need(r, "code", f"regions[{i}]", str)
-        if code in regions:
-            chk.fail(f"regions[{i}].code", f"mã vùng {code!r} bị trùng", r, "code")
+def _parse_selector(chk: Checker, root: dict) -> _Selector:
+    """threshold_by (default region) and the list of its values: ``regions`` (code, name_vi) or ``groups``
+    (code, name_vi, definition_vi, confidence). The other list may not be given."""
+    kind = chk.optional(root, "threshold_by", "(gốc)", str) or "region"
+    if kind not in SELECTORS:
+        allowed = ", ".join(f"{k} (khóa {v})" for k, v in SELECTORS.items())
+        chk.fail("threshold_by", f"{kind!r} không hợp lệ; cho phép: {allowed}", root, "threshold_by")
+        kind = "group" if "groups" in root else "region"
+    for other, key in SELECTORS.items():
+        if other != kind and key in root:
+            chk.fail(key, f"chỉ dùng khi threshold_by: {other}; bộ này chọn ngưỡng theo {kind} (khóa {SELECTORS[kind]})", root, key)
+    key, word = SELECTORS[kind], SELECTOR_WORDS[kind]
+    allowed_keys = ("code", "name_vi") if kind == "region" else ("code", "name_vi", "definition_vi", "confidence")
+    values: list[str] = []
+    for i, r in enumerate(chk.need(root, key, "(gốc)", list) or []):
+        chk.only(r, f"{key}[{i}]", allowed_keys)
+        code = chk.need(r, "code", f"{key}[{i}]", str)
+        _check_confidence(chk, r, f"{key}[{i}]")
+        if code == ALL_REGIONS:
+            chk.fail(f"{key}[{i}].code", f"'{ALL_REGIONS}' là ngưỡng chung cho mọi {word}, không dùng làm mã", r, "code")
+        elif code in values:
+            chk.fail(f"{key}[{i}].code", f"mã {word} {code!r} bị trùng", r, "code")
         elif code:
-            regions.append(code)
-    return regions
+            values.append(code)
+    return _Selector(kind, tuple(values))
 
 
-def _parse_commune_sets(chk: _Checker, root: dict, regions: set[str], years: range, rows: _Rows) -> dict[str, dict[str, Any]]:
-    """sets: the xã sets, code -> {name_vi, tier, requires, decision, criteria_count}. A set of the tier "model"
-    holds ``conditions``, any other set numbered ``criteria``; every set may list its ``recognition_conditions``."""
+def _parse_commune_sets(chk: Checker, root: dict, sel: _Selector, years: range, rows: _Rows) -> dict[str, dict[str, Any]]:
+    """sets: the xã sets, code -> {name_vi, tier, requires, decision, criteria_count, ...}. The set ``ntm`` is
+    required; at most one set holds conditions (CONDITION_TIERS)."""
     sets_doc = chk.need(root, "sets", "(gốc)", dict) or {}
     if isinstance(root.get("sets"), dict) and "ntm" not in sets_doc:
         chk.fail("sets", "thiếu bộ 'ntm' (bộ tiêu chí xã NTM là bắt buộc)", sets_doc)
     sets: dict[str, dict[str, Any]] = {}
-    for set_code, sdoc in sets_doc.items():
-        where = f"sets.{set_code}"
-        if set_code not in SET_CODES:
-            chk.fail(where, f"bộ tiêu chí không xác định; cho phép: {', '.join(SET_CODES)}", sets_doc, set_code)
-            continue
-        if not isinstance(sdoc, dict):
-            chk.fail(where, "phải là bảng khóa-giá trị", sets_doc, set_code)
-            continue
-        tier = chk.need(sdoc, "tier", where, str)
-        if tier is not None and tier not in TIERS:
-            chk.fail(f"{where}.tier", f"hạng {tier!r} không xác định; cho phép: {', '.join(TIERS)}", sdoc, "tier")
-        sets[set_code] = {
-            "name_vi": nfc(str(sdoc.get("name_vi", set_code))),
-            "tier": tier,
-            "requires": chk.optional(sdoc, "requires", where, str),
-            "decision": sdoc.get("decision"),
-            "criteria_count": 0,
-        }
-        if tier not in TIERS:
-            continue  # its shape (criteria or conditions) depends on the tier
-        shape = ("conditions",) if tier == "model" else ("criteria_count", "criteria", "criteria_source")
-        chk.only(sdoc, where, ("name_vi", "tier", "requires", "decision", "note", "recognition_conditions") + shape)
-        if tier == "model":
-            _parse_model_conditions(chk, sdoc, where, set_code, regions, years, rows)
-        else:
-            sets[set_code]["criteria_count"] = _parse_criteria(chk, sdoc, where, set_code, regions, years, rows)
-        recognition = chk.optional(sdoc, "recognition_conditions", where, list)
-        rows.recognition += [{"set": set_code, **r} for r in _recorded_conditions(chk, recognition, f"{where}.recognition_conditions")]
+    for set_code in sets_doc:
+        info = _parse_commune_set(chk, sets_doc, set_code, sel, years, rows)
+        if info is not None:
+            sets[set_code] = info
+    _check_one_condition_set(chk, sets_doc, sets)
     return sets
 
 
-def _parse_criteria(chk: _Checker, sdoc: dict, where: str, set_code: str, regions: set[str], years: range, rows: _Rows) -> int:
+def _parse_commune_set(chk: Checker, sets_doc: dict, set_code: Any, sel: _Selector, years: range, rows: _Rows) -> dict[str, Any] | None:
+    """One xã set. A set of a tier in CONDITION_TIERS holds ``conditions`` (``conditions_complete: false`` when the
+    list is not known in full), any other set numbered ``criteria`` (``indicator_count``: how many indicators the
+    decision has, listed or not); every set may list its ``recognition_conditions``."""
+    where, sdoc = f"sets.{set_code}", sets_doc[set_code]
+    if set_code not in SET_CODES:
+        chk.fail(where, f"bộ tiêu chí không xác định; cho phép: {', '.join(SET_CODES)}", sets_doc, set_code)
+        return None
+    if not isinstance(sdoc, dict):
+        chk.fail(where, "phải là bảng khóa-giá trị", sets_doc, set_code)
+        return None
+    tier = chk.need(sdoc, "tier", where, str)
+    if tier is not None and tier not in TIERS:
+        chk.fail(f"{where}.tier", f"hạng {tier!r} không xác định; cho phép: {', '.join(TIERS)}", sdoc, "tier")
+    info = {
+        "name_vi": nfc(str(sdoc.get("name_vi", set_code))),
+        "tier": tier,
+        "requires": chk.optional(sdoc, "requires", where, str),
+        "decision": sdoc.get("decision"),
+        "criteria_count": 0,
+        "indicator_count": None,
+        "conditions_complete": True,
+    }
+    if tier not in TIERS:
+        return info  # its shape (criteria or conditions) depends on the tier
+    conditions = tier in CONDITION_TIERS
+    shape = ("conditions", "conditions_complete") if conditions else ("criteria_count", "criteria", "criteria_source", "indicator_count")
+    chk.only(sdoc, where, ("name_vi", "tier", "requires", "decision", "note", "recognition_conditions") + shape)
+    if conditions:
+        _parse_model_conditions(chk, sdoc, where, set_code, sel, years, rows)
+        info["conditions_complete"] = chk.optional(sdoc, "conditions_complete", where, bool) is not False
+    else:
+        info["criteria_count"] = _parse_criteria(chk, sdoc, where, set_code, sel, years, rows)
+        info["indicator_count"] = _check_indicator_count(chk, sdoc, where, set_code, rows)
+    recognition = chk.optional(sdoc, "recognition_conditions", where, list)
+    rows.recognition += [{"set": set_code, **r} for r in _recorded_conditions(chk, recognition, f"{where}.recognition_conditions")]
+    return info
+
+
+def _check_indicator_count(chk: Checker, sdoc: dict, where: str, set_code: str, rows: _Rows) -> int | None:
+    """indicator_count: the decision's number of indicators. Fewer listed is allowed only when a criterion says its
+    list is incomplete (indicators_complete: false); more listed is an error."""
+    count = chk.optional(sdoc, "indicator_count", where, int)
+    if count is None:
+        return None
+    listed = sum(1 for r in rows.indicators if r["set"] == set_code)
+    complete = all(r["indicators_complete"] for r in rows.criteria if r["set"] == set_code)
+    if listed > count:
+        chk.fail(
+            f"{where}.indicator_count",
+            f"có {listed} chỉ tiêu trong danh sách, nhiều hơn indicator_count = {count}",
+            sdoc,
+            "indicator_count",
+        )
+    elif listed < count and complete:
+        chk.fail(
+            f"{where}.indicator_count",
+            f"có {listed} chỉ tiêu trong danh sách, ít hơn indicator_count = {count}, nhưng không tiêu chí nào ghi indicators_complete: false",
+            sdoc,
+            "indicator_count",
+        )
+    return count
+
+
+def _check_one_condition_set(chk: Checker, sets_doc: Any, sets: dict[str, dict[str, Any]]) -> None:
+    held = [code for code, info in sets.items() if info["tier"] in CONDITION_TIERS]
+    if len(held) > 1:
+        chk.fail(
+            "sets",
+            f"chỉ được một bộ gồm điều kiện (hạng {', '.join(CONDITION_TIERS)}); có {len(held)}: {', '.join(held)}",
+            sets_doc,
+        )
+
+
+def _parse_criteria(chk: Checker, sdoc: dict, where: str, set_code: str, sel: _Selector, years: range, rows: _Rows) -> int:
     """A set's numbered criteria 1…N with their indicators; returns N as the file states it (criteria_count)."""
     expected = chk.need(sdoc, "criteria_count", where, int)
     criteria = chk.need(sdoc, "criteria", where, list) or []
@@ -378,13 +503,13 @@ def _parse_criteria(chk: _Checker, sdoc: dict, where: str, set_code: str, region
             }
         )
         for j, ind in enumerate(chk.optional(c, "indicators", cw, list) or []):
-            _parse_indicator(chk, ind, f"{cw}.indicators[{j}]", set_code, crit, regions, years, rows)
+            _parse_indicator(chk, ind, f"{cw}.indicators[{j}]", set_code, crit, sel, years, rows)
     if sorted(numbers) != list(range(1, len(numbers) + 1)):
         chk.fail(f"{where}.criteria", f"số tiêu chí phải liên tục từ 1 đến {len(numbers)}; có {sorted(numbers)}", sdoc, "criteria")
     return expected or 0
 
 
-def _parse_indicator(chk: _Checker, ind: Any, iw: str, set_code: str, crit: str, regions: set[str], years: range, rows: _Rows) -> None:
+def _parse_indicator(chk: Checker, ind: Any, iw: str, set_code: str, crit: str, sel: _Selector, years: range, rows: _Rows) -> None:
     chk.only(
         ind,
         iw,
@@ -417,7 +542,7 @@ def _parse_indicator(chk: _Checker, ind: Any, iw: str, set_code: str, crit: str,
     if not isinstance(ind, dict):
         return
     if kind in ("minimum", "maximum"):
-        rows.thresholds += _threshold_rows(chk, f"{iw}.threshold", set_code, code or "?", ind.get("threshold"), regions, years)
+        rows.thresholds += _threshold_rows(chk, f"{iw}.threshold", set_code, code or "?", ind.get("threshold"), sel, years)
     elif ind.get("threshold") is not None:
         chk.fail(f"{iw}.threshold", f"chỉ tiêu loại {kind} không có ngưỡng số; bỏ khóa threshold", ind, "threshold")
     rows.indicators.append(
@@ -435,8 +560,9 @@ def _parse_indicator(chk: _Checker, ind: Any, iw: str, set_code: str, crit: str,
     )
 
 
-def _parse_model_conditions(chk: _Checker, sdoc: dict, where: str, set_code: str, regions: set[str], years: range, rows: _Rows) -> None:
-    """The model set's conditions (319/QĐ-TTg); a threshold may follow another set's indicator (threshold_from)."""
+def _parse_model_conditions(chk: Checker, sdoc: dict, where: str, set_code: str, sel: _Selector, years: range, rows: _Rows) -> None:
+    """The conditions of a set of a tier in CONDITION_TIERS (kiểu mẫu, 319/QĐ-TTg; NTM hiện đại, 51/2025 Phụ lục II);
+    a threshold may follow another set's indicator (threshold_from)."""
     for i, c in enumerate(chk.need(sdoc, "conditions", where, list) or []):
         cw = f"{where}.conditions[{i}]"
         chk.only(
@@ -470,10 +596,10 @@ def _parse_model_conditions(chk: _Checker, sdoc: dict, where: str, set_code: str
                 "factor": float(1.0 if factor is None else factor),
             }
         )
-        rows.thresholds += _threshold_rows(chk, f"{cw}.threshold", set_code, code or "?", c.get("threshold"), regions, years)
+        rows.thresholds += _threshold_rows(chk, f"{cw}.threshold", set_code, code or "?", c.get("threshold"), sel, years)
 
 
-def _recorded_conditions(chk: _Checker, items: list | None, where: str, taken: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def _recorded_conditions(chk: Checker, items: list | None, where: str, taken: list[str] | tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Conditions recorded đạt / không đạt, with no indicator or threshold: the recognition conditions of a xã
     set and the conditions of a district set (whose codes may not be one of its criteria, ``taken``).
     Rows (code, name_vi, confidence)."""
@@ -496,7 +622,7 @@ def _recorded_conditions(chk: _Checker, items: list | None, where: str, taken: l
     return out
 
 
-def _check_tier_chain(chk: _Checker, sets_doc: Any, sets: dict[str, dict[str, Any]]) -> None:
+def _check_tier_chain(chk: Checker, sets_doc: Any, sets: dict[str, dict[str, Any]]) -> None:
     """The xã sets form one chain through ``requires``: exactly one set requires none, every other requires a set
     of this catalogue that no other set requires, the chain reaches every set (no cycle) and each set ranks above
     the set it requires (TIERS)."""
@@ -538,14 +664,15 @@ def _check_tier_chain(chk: _Checker, sets_doc: Any, sets: dict[str, dict[str, An
             )
 
 
-def _check_condition_references(chk: _Checker, rows: _Rows) -> None:
-    known = {(r["set"], r["code"]) for r in rows.indicators}
+def _check_condition_references(chk: Checker, rows: _Rows, known: set[tuple[str, str]] | None = None) -> None:
+    """A condition's threshold_from names an indicator of a set (of this document, or ``known`` (set, code) pairs)."""
+    known = (known or set()) | {(r["set"], r["code"]) for r in rows.indicators}
     for where, frm, from_set, indicator in rows.references:
         if (from_set, None if indicator is None else str(indicator)) not in known:
             chk.fail(where, f"không có chỉ tiêu {indicator!r} trong bộ {from_set!r}", frm, "indicator")
 
 
-def _parse_district_sets(chk: _Checker, root: dict, rows: _Rows) -> dict[str, dict[str, Any]]:
+def _parse_district_sets(chk: Checker, root: dict, rows: _Rows) -> dict[str, dict[str, Any]]:
     """district_sets (320/QĐ-TTg): per set its numbered criteria and its own ``conditions``, both recorded for the
     district (``district_criteria``, kind criterion / condition), and ``commune_conditions``, the shares of its
     xã that must be NTM / advanced."""
@@ -589,7 +716,7 @@ def _parse_district_sets(chk: _Checker, root: dict, rows: _Rows) -> dict[str, di
     return out
 
 
-def _commune_shares(chk: _Checker, ddoc: dict, where: str) -> dict[str, float]:
+def _commune_shares(chk: Checker, ddoc: dict, where: str) -> dict[str, float]:
     """commune_conditions: the shares (0–1) of a district's xã that must be NTM (default 1) and advanced (default 0)."""
     shares = chk.optional(ddoc, "commune_conditions", where, dict) or {}
     defaults = {"ntm_share": 1.0, "advanced_share": 0.0}
@@ -604,36 +731,42 @@ def _commune_shares(chk: _Checker, ddoc: dict, where: str) -> dict[str, float]:
     return out
 
 
-def _threshold_rows(
-    chk: _Checker, where: str, set_code: str, code: str, spec: Any, regions: set[str], years: range
-) -> list[dict[str, Any]]:
-    """Rows (region, year, value) of a threshold spec: null, or {region|'*': number | {year: number}}."""
+def _threshold_rows(chk: Checker, where: str, set_code: str, code: str, spec: Any, sel: _Selector, years: range) -> list[dict[str, Any]]:
+    """Rows (region, year, value) of a threshold spec: null, or {key|'*': number | {year: number}}, the key a value
+    of the catalogue's selector (a region code, or a group code: {"1": 100} and {1: 100} are the same)."""
     if spec is None:
         return []
     if not isinstance(spec, dict):
-        chk.fail(where, f"ngưỡng {spec!r} phải là null hoặc bảng vùng → giá trị")
+        chk.fail(where, f"ngưỡng {spec!r} phải là null hoặc bảng {SELECTOR_WORDS[sel.kind]} → giá trị")
         return []
     rows = []
-    for region, value in spec.items():
-        if region != ALL_REGIONS and region not in regions:
-            chk.fail(f"{where}.{region}", f"vùng không có trong danh sách regions ({', '.join(sorted(regions))}, hoặc '*')", spec, region)
+    for written, value in spec.items():
+        key = str(written) if isinstance(written, int) and not isinstance(written, bool) else written
+        if key != ALL_REGIONS and key not in sel.values:
+            listed = ", ".join(sorted(sel.values))
+            chk.fail(
+                f"{where}.{key}",
+                f"{SELECTOR_WORDS[sel.kind]} không có trong danh sách {SELECTORS[sel.kind]} ({listed}, hoặc '*')",
+                spec,
+                written,
+            )
             continue
         by_year = value if isinstance(value, dict) else {None: value}
         for year, v in by_year.items():
             if year is not None and (not isinstance(year, int) or year not in years):
-                chk.fail(f"{where}.{region}.{year}", f"năm phải nằm trong {years.start}–{years.stop - 1}", by_year, year)
+                chk.fail(f"{where}.{key}.{year}", f"năm phải nằm trong {years.start}–{years.stop - 1}", by_year, year)
                 continue
             if v is None:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)):
-                chk.fail(f"{where}.{region}", f"ngưỡng {v!r} phải là số", by_year, year)
+                chk.fail(f"{where}.{key}", f"ngưỡng {v!r} phải là số", by_year, year)
                 continue
-            rows.append({"set": set_code, "code": code, "region": region, "year": year, "value": float(v)})
+            rows.append({"set": set_code, "code": code, "region": key, "year": year, "value": float(v)})
     return rows
 
 
 def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
-    """Apply a province's threshold override file::
+    """Apply a province's override file: its own thresholds, and sets of its own::
 
         catalog: qd318-2022
         source: "Quyết định số …/QĐ-UBND của UBND tỉnh …"
@@ -642,15 +775,23 @@ def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
             "15.4": {DHNTB: 60}
             "10": {DHNTB: {2023: 50, 2024: 55}}
 
-    An overridden threshold replaces the catalogue's for the regions (and years) it names."""
-    chk = _Checker(source)
-    chk.only(data, "(gốc)", ("catalog", "source", "thresholds"))
-    target = chk.need(data, "catalog", "(gốc)", str)
+    An overridden threshold replaces the catalogue's for the regions or groups (and years) it names.
+    ``sets`` adds xã sets the national catalogue lacks (a province's own nâng cao set in 2026-2030), each written
+    as in a catalogue; of a set the catalogue has, only ``requires`` may be given, to place the added set in the
+    chain (``ntm_hien_dai: {requires: nang_cao}``). The sets of the result form one chain, as in a catalogue."""
+    chk = Checker(source, f"Tệp ghi đè của {catalog.id}")
+    root = data if isinstance(data, dict) else {}
+    chk.only(root, "(gốc)", ("catalog", "source", "sets", "thresholds"))
+    target = chk.need(root, "catalog", "(gốc)", str)
     if target is not None and target != catalog.id:
-        chk.fail("catalog", f"tệp ghi đè dành cho {target!r}, không phải {catalog.id!r}", data, "catalog")
-    chk.need(data, "source", "(gốc)", str)
+        chk.fail("catalog", f"tệp ghi đè dành cho {target!r}, không phải {catalog.id!r}", root, "catalog")
+    chk.need(root, "source", "(gốc)", str)
+    if root.get("sets") is None and root.get("thresholds") is None:
+        chk.fail("(gốc)", "thiếu khóa bắt buộc 'thresholds' hoặc 'sets' (ngưỡng riêng của tỉnh, hoặc bộ tiêu chí riêng)", root)
+    catalog = _add_sets(chk, catalog, chk.optional(root, "sets", "(gốc)", dict) or {})
     rows: list[dict[str, Any]] = []
-    thresholds = chk.need(data, "thresholds", "(gốc)", dict) or {}
+    thresholds = chk.optional(root, "thresholds", "(gốc)", dict) or {}
+    sel = _Selector(catalog.selector, catalog.selector_values)
     for set_code, by_code in thresholds.items():
         if set_code not in catalog.sets:
             chk.fail(f"thresholds.{set_code}", f"bộ không có trong {catalog.id}; có: {', '.join(catalog.sets)}", thresholds, set_code)
@@ -659,7 +800,7 @@ def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
             chk.fail(f"thresholds.{set_code}", "phải là bảng mã chỉ tiêu → ngưỡng", thresholds, set_code)
             continue
         known = set(catalog.indicators.loc[catalog.indicators["set"] == set_code, "code"])
-        if catalog.tier_of(set_code) == "model":
+        if catalog.tier_of(set_code) in CONDITION_TIERS:
             known = set(catalog.conditions["code"])
         for code, spec in by_code.items():
             if str(code) not in known:
@@ -670,15 +811,8 @@ def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
                     code,
                 )
                 continue
-            rows += _threshold_rows(
-                chk,
-                f"thresholds.{set_code}.{code}",
-                set_code,
-                str(code),
-                spec,
-                set(catalog.regions),
-                range(catalog.year_from, catalog.year_to + 1),
-            )
+            where = f"thresholds.{set_code}.{code}"
+            rows += _threshold_rows(chk, where, set_code, str(code), spec, sel, range(catalog.year_from, catalog.year_to + 1))
     chk.raise_if_any()
     new = pd.DataFrame(rows, columns=THRESHOLD_COLUMNS)
     new["year"] = new["year"].astype("Int64")
@@ -691,11 +825,50 @@ def apply_overrides(catalog: Catalog, data: Any, source: str) -> Catalog:
     return Catalog(**{**catalog.__dict__, "thresholds": thresholds, "overrides": catalog.overrides + (source,)})
 
 
+def _add_sets(chk: Checker, catalog: Catalog, sets_doc: dict) -> Catalog:
+    """The catalogue with an override file's own sets added (and the ``requires`` of its sets re-linked)."""
+    if not sets_doc:
+        return catalog
+    sel = _Selector(catalog.selector, catalog.selector_values)
+    years = range(catalog.year_from, catalog.year_to + 1)
+    rows = _Rows()
+    sets = {code: dict(info) for code, info in catalog.sets.items()}
+    for code, sdoc in sets_doc.items():
+        if code in catalog.sets:
+            where = f"sets.{code}"
+            chk.only(sdoc, where, ("requires",))  # a national set keeps its content; only its place in the chain moves
+            if isinstance(sdoc, dict) and "requires" in sdoc:
+                sets[code]["requires"] = chk.optional(sdoc, "requires", where, str)
+            continue
+        info = _parse_commune_set(chk, sets_doc, code, sel, years, rows)
+        if info is not None:
+            sets[code] = info
+    _check_one_condition_set(chk, sets_doc, sets)
+    _check_tier_chain(chk, sets_doc, sets)
+    _check_condition_references(chk, rows, set(zip(catalog.indicators["set"], catalog.indicators["code"])))
+    thresholds = pd.DataFrame(rows.thresholds, columns=THRESHOLD_COLUMNS).astype({"year": "Int64"})
+
+    def plus(old: pd.DataFrame, new: list[dict[str, Any]]) -> pd.DataFrame:
+        return pd.concat([old, pd.DataFrame(new, columns=old.columns)], ignore_index=True) if new else old
+
+    return Catalog(
+        **{
+            **catalog.__dict__,
+            "sets": sets,
+            "criteria": plus(catalog.criteria, rows.criteria),
+            "indicators": plus(catalog.indicators, rows.indicators),
+            "thresholds": pd.concat([catalog.thresholds, thresholds], ignore_index=True) if len(thresholds) else catalog.thresholds,
+            "conditions": plus(catalog.conditions, rows.conditions),
+            "recognition_conditions": plus(catalog.recognition_conditions, rows.recognition),
+        }
+    )
+
+
 def load_catalog_file(path: str | Path, overrides: str | Path | None = None) -> Catalog:
     path = Path(path)
-    catalog = parse_catalog(_read_yaml(path), str(path))
+    catalog = parse_catalog(read_yaml(path), str(path))
     if overrides is not None:
-        catalog = apply_overrides(catalog, _read_yaml(Path(overrides)), str(overrides))
+        catalog = apply_overrides(catalog, read_yaml(Path(overrides)), str(overrides))
     return catalog
 
 

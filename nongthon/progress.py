@@ -27,25 +27,44 @@ def share_of(scores: pd.DataFrame, tier: str) -> int:
 
 
 def target_state(target: Target, scores: pd.DataFrame, denominator: int) -> dict:
-    """A target against one year's scores (of that year's eligible xã)."""
+    """A target against one year's scores (of that year's eligible xã): a share of ``denominator`` (the eligible xã),
+    or of the xã at the tier ``target.of`` (not evaluated while there are none); a count of xã; or, for a described
+    target, not evaluated with its reason."""
     if target.kind == "min_criteria":
         with_data = scores[scores["has_data"]]
         below = int((with_data["ntm_met"] < target.min_criteria).sum())
         missing = int((~scores["has_data"]).sum())
         state = NOT_MET if below else (NOT_EVALUATED if missing else MET)
         return {"ma": target.id, "mo_ta": target.mo_ta, "trang_thai": state, "so_xa_duoi": below, "xa_chua_co_so_lieu": missing}
+    if target.kind == "described":  # not measurable from one province's xã (5 provinces completing the task)
+        return {"ma": target.id, "mo_ta": target.mo_ta, "nam_muc_tieu": target.year, "trang_thai": NOT_EVALUATED, "ly_do": target.note}
     count = share_of(scores, target.tier)
+    if target.kind == "count":
+        state = MET if count >= target.count else NOT_MET
+        return {
+            "ma": target.id,
+            "mo_ta": target.mo_ta,
+            "hang": target.tier,
+            "so_xa": count,
+            "muc_tieu_so_xa": target.count,
+            "nam_muc_tieu": target.year,
+            "trang_thai": state,
+        }
+    if target.of is not None:  # a share of the xã at a lower tier ("10 % of the NTM xã"), not of every eligible xã
+        denominator = share_of(scores, target.of)
     share = count / denominator if denominator else float("nan")
+    state = MET if share >= target.share - 1e-12 else NOT_MET
     return {
         "ma": target.id,
         "mo_ta": target.mo_ta,
         "hang": target.tier,
         "so_xa": count,
         "mau_so": denominator,
+        "mau_so_la": target.of,  # None: every eligible xã of the year; a tier: the xã at that tier or above
         "ty_le": share,
         "muc_tieu": target.share,
         "nam_muc_tieu": target.year,
-        "trang_thai": MET if share >= target.share - 1e-12 else NOT_MET,
+        "trang_thai": NOT_EVALUATED if target.of is not None and not denominator else state,
     }
 
 

@@ -32,7 +32,7 @@ STATUSES = (MET, NOT_MET, NOT_EVALUATED)
 BASES = ("criterion", "indicators", "none")
 TIER_ORDER = ("none", *TIERS)  # the vocabulary of the catalogues, below their lowest tier
 TIER_RANK = {t: i for i, t in enumerate(TIER_ORDER)}
-SET_PREFIX = {"ntm": "ntm", "nang_cao": "adv", "kieu_mau": "model"}
+SET_PREFIX = {"ntm": "ntm", "nang_cao": "adv", "kieu_mau": "model", "ntm_hien_dai": "model"}  # a catalogue's conditions set counts as model_*
 KINDS = ("minimum", "maximum", "absence", "boolean")  # how an indicator value is compared with its threshold
 LEVELS = ("criterion", "indicator", "condition")  # the levels that decide a tier (not "recognition")
 
@@ -121,7 +121,7 @@ def indicator_status(results: pd.DataFrame, province: Province) -> pd.DataFrame:
         on=["catalog", "tier_set", "item"],
         how="inner",
     )
-    ind["region"] = ind["unit"].map(province.regions()).fillna(province.region)
+    ind["region"] = province.threshold_selector(ind["unit"], ind["catalog"])  # region (2016–2025) or commune group (2026–)
     ind = ind.reset_index(drop=True)
     ind["threshold"] = _lookup_thresholds(ind, tables["thresholds"], "item", "tier_set")
     status = _status_codes(
@@ -301,7 +301,9 @@ def _condition_entries(rows: _Rows, tables: dict, province: Province, units: lis
     ru, ry = rows.u[sel], rows.y[sel]
     status = np.zeros(0, dtype="int8")
     if len(sel):  # thresholds (× factor) per year, condition and region: a few dozen lookups
-        unit_region, regions = pd.factorize(pd.Series(units, dtype=object).map(province.regions()).fillna(province.region))
+        # the selector of the conditions' catalogue (a catalogue holds at most one conditions set)
+        selector = province.threshold_selector(pd.Series(units, dtype=object), per_year["catalog"].iloc[0])
+        unit_region, regions = pd.factorize(selector)
         grid = per_year.loc[per_year.index.repeat(len(regions))].reset_index(drop=True)
         grid["region"] = np.tile(np.asarray(regions, dtype=object), len(per_year))
         grid["r"] = np.tile(np.arange(len(regions)), len(per_year))

@@ -1,6 +1,8 @@
 import copy
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -9,7 +11,7 @@ from nongthon.errors import CatalogError, UnknownYear
 
 
 def test_builtin_catalogues_load_with_19_criteria_per_set():
-    assert builtin_catalog_ids() == ["qd1980-2016", "qd318-2022"]
+    assert builtin_catalog_ids() == ["qd1980-2016", "qd318-2022", "qd51-2025"]
     c = load_catalog("qd318-2022")
     assert (c.year_from, c.year_to) == (2022, 2025)
     assert set(c.sets) == {"ntm", "nang_cao", "kieu_mau"}
@@ -344,3 +346,224 @@ def test_a_cycle_of_requires_is_refused(doc):
     with pytest.raises(CatalogError) as exc:
         parse_catalog(doc, "x")
     assert "sets: các bộ nang_cao, kieu_mau yêu cầu nhau thành vòng (requires), không nối về bộ gốc 'ntm'" in str(exc.value)
+
+
+# --- the 2026-2030 catalogue (51/2025/QĐ-TTg), commune groups, NTM hiện đại ----------------------------------
+
+REFERENCE_2026 = REFERENCE.parent / "ntm_criteria_2026_2030.yaml"
+
+
+def test_qd51_holds_the_ten_criteria_of_the_reference_and_no_invented_indicator():
+    ref = yaml.safe_load(REFERENCE_2026.read_text(encoding="utf-8"))
+    c = load_catalog("qd51-2025")
+    assert c.id == "qd51-2025"
+    # in force 15/02/2026: the reporting years 2026-2030; 2025 stays with qd318-2022
+    assert str(ref["decision_51_2025"]["in_force"]) == "2026-02-15"
+    assert (c.year_from, c.year_to) == (2026, 2030)
+    cs = catalog_set([load_catalog("qd318-2022"), c])
+    assert cs.for_year(2025).id == "qd318-2022" and cs.for_year(2026).id == "qd51-2025"
+    items = ref["criteria"]["items"]
+    assert c.criteria_count() == ref["criteria"]["count"] == len(items) == 10
+    assert c.criterion_names() == {str(i["num"]): i["name_vi"] for i in items}
+    assert set(c.criteria["confidence"]) == {ref["criteria"]["confidence"]} == {"confirmed"}
+    # 47 indicators (confirmed), none of them known: the list is incomplete everywhere, nothing is listed
+    assert c.sets["ntm"]["indicator_count"] == ref["criteria"]["indicator_count"] == 47
+    assert {i["indicators"] for i in items} == {"not_found"} and ref["criteria"]["indicators_and_thresholds"]["status"] == "not_found"
+    assert c.indicators.empty and c.thresholds.empty
+    assert not c.criteria["indicators_complete"].any()
+    # thresholds by commune group: the three groups of the reference, in its (final) numbering
+    assert c.selector == "group" and c.regions == ()
+    assert c.selector_values == tuple(str(g["group"]) for g in ref["commune_groups"]["groups"]) == ("1", "2", "3")
+    # the tiers: NTM and the pilot NTM hiện đại, whose conditions are not known (recorded as an empty, incomplete list)
+    assert ref["tiers_2026_2030"]["xa_ntm_hien_dai"]["exists"] and ref["tiers_2026_2030"]["xa_ntm_hien_dai"]["conditions"] == "not_found"
+    assert c.tier_chain() == ["ntm", "ntm_hien_dai"]
+    assert [c.tier_of(s) for s in c.tier_chain()] == ["ntm", "ntm_hien_dai"]
+    assert c.condition_set == "ntm_hien_dai" and c.conditions.empty and c.sets["ntm_hien_dai"]["conditions_complete"] is False
+    assert c.district_sets == {} and c.recognition_conditions.empty
+    assert load_catalog("qd318-2022").condition_set == "kieu_mau" and load_catalog("qd318-2022").selector == "region"
+
+
+GROUPED = """\
+id: nhom
+name_vi: Bộ thử theo nhóm xã
+years: {from: 2026, to: 2030}
+threshold_by: group
+groups:
+- {code: '1', name_vi: Xã nhóm 1}
+- {code: '2', name_vi: Xã nhóm 2}
+- {code: '3', name_vi: Xã nhóm 3, confidence: confirmed}
+sets:
+  ntm:
+    name_vi: xã NTM
+    tier: ntm
+    criteria_count: 1
+    criteria:
+    - number: 1
+      name_vi: Hạ tầng
+      confidence: likely
+      indicators:
+      - {code: '1.1', name_vi: Tỷ lệ đường được cứng hóa, unit: '%', kind: minimum, threshold: {'1': 100, 2: 90, '*': 50}}
+"""
+
+
+def test_thresholds_keyed_by_commune_group(tmp_path):
+    c = load_catalog_file(_write(tmp_path, GROUPED))
+    assert (c.selector, c.selector_values, c.regions, c.groups) == ("group", ("1", "2", "3"), (), ("1", "2", "3"))
+    # the thresholds table keeps its columns: `region` holds the group code ({2: 90} is the group "2")
+    assert c.thresholds.columns.tolist() == ["set", "code", "region", "year", "value"]
+    assert dict(zip(c.thresholds["region"], c.thresholds["value"])) == {"1": 100.0, "2": 90.0, "*": 50.0}
+
+
+def test_a_group_or_selector_the_catalogue_does_not_have_is_named_with_its_line(tmp_path):
+    bad = GROUPED.replace("threshold: {'1': 100, 2: 90, '*': 50}", "threshold: {'1': 100, '4': 90, DHNTB: 50}")
+    bad = bad.replace("threshold_by: group\n", "threshold_by: group\nregions: [{code: DHNTB, name_vi: x}]\n")
+    path = _write(tmp_path, bad)
+    with pytest.raises(CatalogError) as exc:
+        load_catalog_file(path)
+    msg = str(exc.value)
+    # lines counted by hand in GROUPED, one line lower after the inserted regions line
+    assert f"{path}, dòng 5: regions: chỉ dùng khi threshold_by: region; bộ này chọn ngưỡng theo group (khóa groups)" in msg
+    assert (
+        f"{path}, dòng 20: sets.ntm.criteria[0].indicators[0].threshold.4: nhóm xã không có trong danh sách groups (1, 2, 3, hoặc '*')"
+        in msg
+    )
+    assert "threshold.DHNTB: nhóm xã không có trong danh sách groups" in msg
+    assert "(3 lỗi)" in msg
+    with pytest.raises(
+        CatalogError, match=r"dòng 4: threshold_by: 'province' không hợp lệ; cho phép: region \(khóa regions\), group \(khóa groups\)"
+    ):
+        load_catalog_file(_write(tmp_path, GROUPED.replace("threshold_by: group", "threshold_by: province"), "p.yaml"))
+    with pytest.raises(CatalogError, match=r"groups\[1\]\.code: mã nhóm xã '1' bị trùng"):
+        load_catalog_file(_write(tmp_path, GROUPED.replace("{code: '2', name_vi: Xã nhóm 2}", "{code: '1', name_vi: Xã nhóm 2}"), "d.yaml"))
+
+
+def test_the_province_looks_up_each_xa_by_its_group_under_a_group_catalogue(tmp_path):
+    from dataclasses import replace
+
+    from nongthon.province import UNGROUPED, load_province
+
+    grouped = load_catalog_file(_write(tmp_path, GROUPED))
+    base = load_province("66")
+    a, b, c = list(base.registry.xa().index)[:3]
+    province = replace(base, catalogs=catalog_set([grouped]), groups={a: "1", b: "3"})
+    keys = province.threshold_selector(pd.Series([a, b, c], index=[10, 11, 12]), ["nhom"] * 3)
+    assert keys.to_dict() == {10: "1", 11: "3", 12: UNGROUPED}
+    # the keys are the thresholds table's `region` values: group 1 finds its own threshold (100); group 3 (which
+    # has none of its own) and a xã with no group find only the one for every group ('*': 50)
+    by_key = dict(zip(grouped.thresholds["region"], grouped.thresholds["value"]))
+    assert [by_key.get(k, by_key["*"]) for k in keys] == [100.0, 50.0, 50.0]
+    assert set(keys) - set(by_key) == {"3", UNGROUPED}
+    # under a catalogue that selects by region, the key stays the region, as before
+    py = load_province("54")
+    assert set(py.selector("qd318-2022")) == {"DHNTB"} and py.threshold_selector(["22015"], ["qd318-2022"]).tolist() == ["DHNTB"]
+    # one xã under catalogues of both kinds, row by row (a unit outside the registry: the region, or no group)
+    xa = py.registry.xa().index[0]
+    mixed = replace(py, catalogs=catalog_set([load_catalog("qd318-2022"), grouped]), groups={xa: "2"})
+    keys = mixed.threshold_selector([xa, xa, "x", "x"], ["qd318-2022", "nhom", "qd318-2022", "nhom"])
+    assert keys.tolist() == ["DHNTB", "2", "DHNTB", UNGROUPED]
+
+
+def test_ntm_hien_dai_is_a_tier_above_advanced_whose_set_holds_conditions(doc):
+    from nongthon.criteria import CONDITION_TIERS, TIER_CODES, TIER_WORDS, TIERS
+    from nongthon.scoring import TIER_RANK, highest_tier
+
+    assert TIERS.index("ntm") < TIERS.index("advanced") < TIERS.index("ntm_hien_dai")
+    assert TIER_CODES["ntm_hien_dai"] == "ntm_hien_dai" and TIER_WORDS["ntm_hien_dai"] == "NTM hiện đại"
+    assert "ntm_hien_dai" in CONDITION_TIERS and TIER_RANK["ntm_hien_dai"] > TIER_RANK["advanced"]
+    sets = load_catalog("qd51-2025").sets
+    reached = {"ntm": np.array([True, True, False]), "ntm_hien_dai": np.array([False, True, False])}
+    assert highest_tier(sets, reached).tolist() == ["ntm", "ntm_hien_dai", "none"]
+    # a set of the tier holds conditions, like the model set; a catalogue holds at most one such set
+    two = copy.deepcopy(doc)
+    two["sets"]["ntm_hien_dai"] = {"name_vi": "x", "tier": "ntm_hien_dai", "requires": "kieu_mau", "conditions": []}
+    with pytest.raises(
+        CatalogError, match=r"sets: chỉ được một bộ gồm điều kiện \(hạng model, ntm_hien_dai\); có 2: kieu_mau, ntm_hien_dai"
+    ):
+        parse_catalog(two, "x")
+    criteria = copy.deepcopy(doc)
+    criteria["sets"]["kieu_mau"]["tier"] = "ntm_hien_dai"
+    criteria["sets"]["kieu_mau"]["criteria_count"] = 0
+    with pytest.raises(
+        CatalogError, match=r"khóa không xác định 'criteria_count' trong sets\.kieu_mau; cho phép: .*conditions, conditions_complete"
+    ):
+        parse_catalog(criteria, "x")
+
+
+NANG_CAO_2026 = """\
+catalog: qd51-2025
+source: "Quyết định số …/QĐ-UBND (thử): Bộ tiêu chí xã NTM nâng cao tỉnh giai đoạn 2026 - 2030"
+sets:
+  nang_cao:
+    name_vi: Bộ tiêu chí xã NTM nâng cao của tỉnh
+    tier: advanced
+    requires: ntm
+    decision: "…/QĐ-UBND"
+    criteria_count: 2
+    criteria:
+    - number: 1
+      name_vi: Thu nhập
+      confidence: likely
+      indicators:
+      - {code: '1.1', name_vi: Thu nhập bình quân, unit: triệu đồng/người/năm, kind: minimum, threshold: {'1': 80, '3': 60}}
+    - {number: 2, name_vi: Môi trường, confidence: likely, indicators_complete: false}
+  ntm_hien_dai: {requires: nang_cao}
+"""
+
+
+def test_a_province_override_adds_its_own_nang_cao_set_to_qd51(tmp_path):
+    path = _write(tmp_path, NANG_CAO_2026, "66-nang-cao.yaml")
+    c = load_catalog_file(_write(tmp_path, _shipped("qd51-2025.yaml"), "qd51-2025.yaml"), path)
+    assert c.tier_chain() == ["ntm", "nang_cao", "ntm_hien_dai"]
+    assert c.tier_of("nang_cao") == "advanced" and c.criteria_count("nang_cao") == 2 and c.criteria_count("ntm") == 10
+    assert c.criterion_names("nang_cao") == {"1": "Thu nhập", "2": "Môi trường"}
+    thr = c.thresholds[c.thresholds["set"] == "nang_cao"]
+    assert dict(zip(thr["region"], thr["value"])) == {"1": 80.0, "3": 60.0}
+    assert c.overrides == (str(path),)
+    assert load_catalog("qd51-2025").tier_chain() == ["ntm", "ntm_hien_dai"]  # the shipped catalogue is untouched
+    # the same file named in a province profile
+    profile = tmp_path / "66.yaml"
+    profile.write_text(
+        'code: "66"\nname_vi: Tỉnh Đắk Lắk\nperiod: moi\ncatalogs: [qd51-2025]\noverrides: {qd51-2025: 66-nang-cao.yaml}\n',
+        encoding="utf-8",
+    )
+    from nongthon.province import load_province_file
+
+    assert load_province_file(profile).catalogs.for_year(2027).tier_chain() == ["ntm", "nang_cao", "ntm_hien_dai"]
+
+
+def test_an_added_set_must_fit_the_chain_and_a_national_set_keeps_its_content(tmp_path):
+    base = _write(tmp_path, _shipped("qd51-2025.yaml"), "qd51-2025.yaml")
+    unlinked = _write(tmp_path, NANG_CAO_2026.replace("  ntm_hien_dai: {requires: nang_cao}\n", ""), "a.yaml")
+    with pytest.raises(CatalogError) as exc:
+        load_catalog_file(base, unlinked)
+    assert (
+        f"{unlinked}, dòng 7: sets.nang_cao.requires: bộ 'ntm' đã là bộ yêu cầu của 'ntm_hien_dai'; các bộ phải nối thành một chuỗi"
+        in str(exc.value)
+    )
+    changed = _write(tmp_path, NANG_CAO_2026.replace("{requires: nang_cao}", "{requires: nang_cao, criteria_count: 3}"), "b.yaml")
+    with pytest.raises(CatalogError, match=r"dòng 17: khóa không xác định 'criteria_count' trong sets\.ntm_hien_dai; cho phép: requires"):
+        load_catalog_file(base, changed)
+    upside_down = NANG_CAO_2026.replace("requires: ntm\n", "requires: ntm_hien_dai\n").replace("  ntm_hien_dai: {requires: nang_cao}\n", "")
+    with pytest.raises(CatalogError, match=r"sets\.nang_cao\.tier: hạng 'advanced' phải cao hơn hạng 'ntm_hien_dai' của bộ 'ntm_hien_dai'"):
+        load_catalog_file(base, _write(tmp_path, upside_down, "c.yaml"))
+    bad_group = NANG_CAO_2026.replace("'3': 60", "'4': 60")
+    with pytest.raises(
+        CatalogError, match=r"sets\.nang_cao\.criteria\[0\]\.indicators\[0\]\.threshold\.4: nhóm xã không có trong danh sách groups"
+    ):
+        load_catalog_file(base, _write(tmp_path, bad_group, "d.yaml"))
+
+
+def test_an_indicator_count_above_the_listed_indicators_needs_an_incomplete_criterion(tmp_path):
+    listed_all = GROUPED.replace("    criteria_count: 1\n", "    criteria_count: 1\n    indicator_count: 2\n")
+    with pytest.raises(
+        CatalogError,
+        match=r"sets\.ntm\.indicator_count: có 1 chỉ tiêu trong danh sách, ít hơn indicator_count = 2, nhưng không tiêu chí nào",
+    ):
+        load_catalog_file(_write(tmp_path, listed_all))
+    too_many = GROUPED.replace("    criteria_count: 1\n", "    criteria_count: 1\n    indicator_count: 0\n")
+    with pytest.raises(CatalogError, match=r"có 1 chỉ tiêu trong danh sách, nhiều hơn indicator_count = 0"):
+        load_catalog_file(_write(tmp_path, too_many, "m.yaml"))
+    fine = listed_all.replace(
+        "      confidence: likely\n      indicators:", "      confidence: likely\n      indicators_complete: false\n      indicators:"
+    )
+    assert load_catalog_file(_write(tmp_path, fine, "f.yaml")).sets["ntm"]["indicator_count"] == 2

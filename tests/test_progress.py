@@ -1,17 +1,20 @@
 """Targets and milestones: the data files, and the milestone logic for each district-level unit."""
 
+import re
+
 import pandas as pd
 import pytest
+import yaml
 
 from nongthon.errors import CatalogError
-from nongthon.progress import district_state, progress
+from nongthon.progress import district_state, progress, target_state
 from nongthon.scoring import commune_scores
-from nongthon.targets import load_target_set, target_set_ids
-from tests.conftest import results_frame
+from nongthon.targets import load_target_set, parse_target_set, target_set_ids, target_sets_for
+from tests.conftest import SHARED, results_frame
 
 
 def test_target_files():
-    assert target_set_ids() == ["phu-yen-2021-2025", "qd263-2025"]
+    assert target_set_ids() == ["dak-lak-2026-2030", "nq257-2030", "phu-yen-2021-2025", "qd263-2025"]
     py = load_target_set()
     assert [(t.tier, t.share, t.year) for t in py.targets] == [("ntm", 0.8, 2025), ("advanced", 0.15, 2025), ("model", 0.05, 2025)]
     assert {m.unit: m.kind for m in py.milestones} == {
@@ -192,3 +195,105 @@ def test_exactly_15_criteria_is_not_under_15(province):
     assert (at15["trang_thai"], at15["so_xa_duoi"]) == ("dat", 0)
     at14 = target_state(under15, scores_with(14), 82)
     assert (at14["trang_thai"], at14["so_xa_duoi"]) == ("khong_dat", 1)
+
+
+# --- targets 2026-2030 -------------------------------------------------------------------------------------
+
+REFERENCE_2026 = SHARED / "reference" / "ntm_criteria_2026_2030.yaml"
+
+
+def _percent(text):
+    """'khoảng 65%' -> 0.65"""
+    return int(re.search(r"(\d+)%", text).group(1)) / 100
+
+
+def test_the_2030_target_files_follow_the_reference():
+    ref = yaml.safe_load(REFERENCE_2026.read_text(encoding="utf-8"))
+    national = {t["item"]: t for t in ref["national_targets_2030"]["targets"]}
+    qg = load_target_set("nq257-2030")
+    assert (qg.province, qg.year_from, qg.year_to) == (None, 2026, 2030)
+    ntm, hien_dai, provinces = qg.targets
+    share = national["share of communes NTM"]
+    assert (ntm.kind, ntm.tier, ntm.share, ntm.of, ntm.year, ntm.confidence) == (
+        "share",
+        "ntm",
+        _percent(share["value"]),
+        None,
+        2030,
+        share["confidence"],
+    )
+    modern = national["share of communes recognised NTM hiện đại"]
+    assert (hien_dai.tier, hien_dai.share, hien_dai.of, hien_dai.confidence) == (
+        "ntm_hien_dai",
+        _percent(modern["value"]),
+        "ntm",
+        modern["confidence"],
+    )
+    five = national["provinces recognised hoàn thành nhiệm vụ NTM"]
+    assert (provinces.kind, provinces.tier, provinces.share, provinces.confidence) == ("described", None, None, five["confidence"])
+    assert str(five["value"]) in provinces.mo_ta and provinces.note
+    own = ref["dak_lak"]["targets_2026_2030"]
+    dl = load_target_set("dak-lak-2026-2030")
+    assert (dl.province, dl.year_from, dl.year_to) == ("66", 2026, 2030)
+    count = next(t for t in dl.targets if t.kind == "count")
+    assert (count.tier, count.count, count.year, count.confidence) == ("ntm", int(own["value"].split()[0]), 2030, own["confidence"])
+    assert own["confidence"] == "likely" and count.count == 77
+    # from 2026 the new Đắk Lắk is measured against both; former Phú Yên's 2021-2025 sets stop at 2025
+    assert [ts.id for ts in target_sets_for("66", 2026)] == ["dak-lak-2026-2030", "nq257-2030"]
+    assert [ts.id for ts in target_sets_for("54", 2025)] == ["phu-yen-2021-2025", "qd263-2025"]
+
+
+def _scores(missing=0, **tiers):
+    """One year's scores of hand-counted xã: tier -> how many, and ``missing`` xã with no data (no tier)."""
+    return pd.DataFrame({"tier": pd.array([t for t, n in tiers.items() for _ in range(n)] + [None] * missing, dtype="string")})
+
+
+def test_a_share_of_the_ntm_xa_counts_the_ntm_xa_not_every_xa():
+    target = next(t for t in load_target_set("nq257-2030").targets if t.of == "ntm")
+    # 20 eligible xã: 5 NTM, 1 NTM hiện đại (also NTM), 14 not: 1 of the 6 NTM xã is hiện đại = 16.7 % >= 10 %
+    # (of every xã it would be 1/20 = 5 %, short of 10 %)
+    out = target_state(target, _scores(ntm=5, ntm_hien_dai=1, none=14), 20)
+    assert (out["so_xa"], out["mau_so"], out["mau_so_la"], out["trang_thai"]) == (1, 6, "ntm", "dat")
+    assert out["ty_le"] == pytest.approx(1 / 6)
+    # 11 NTM xã, none hiện đại: 0/11
+    out = target_state(target, _scores(ntm=11, none=9), 20)
+    assert (out["so_xa"], out["mau_so"], out["trang_thai"]) == (0, 11, "khong_dat")
+    # no NTM xã yet: the share of none is not evaluated (and a xã with no data is not counted)
+    out = target_state(target, _scores(none=19, missing=1), 20)
+    assert (out["mau_so"], out["trang_thai"]) == (0, "chua_danh_gia")
+    # a share of every xã keeps the year's denominator
+    every = next(t for t in load_target_set("nq257-2030").targets if t.id == "qg_xa_ntm_2030")
+    out = target_state(every, _scores(ntm=12, ntm_hien_dai=1, none=7), 20)
+    assert (out["so_xa"], out["mau_so"], out["mau_so_la"], out["ty_le"], out["trang_thai"]) == (13, 20, None, 0.65, "dat")
+
+
+def test_a_count_target_and_a_described_one():
+    dl = load_target_set("dak-lak-2026-2030").targets
+    count = next(t for t in dl if t.kind == "count")
+    assert target_state(count, _scores(ntm=70, ntm_hien_dai=6, none=12), 88)["trang_thai"] == "khong_dat"  # 76 < 77
+    out = target_state(count, _scores(ntm=70, ntm_hien_dai=7, none=11), 88)
+    assert (out["so_xa"], out["muc_tieu_so_xa"], out["trang_thai"]) == (77, 77, "dat")
+    five = next(t for t in load_target_set("nq257-2030").targets if t.kind == "described")
+    out = target_state(five, _scores(ntm=88), 88)
+    assert out["trang_thai"] == "chua_danh_gia" and out["ly_do"] == five.note
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            {"tier": "ntm", "share": 0.5, "of": "ntm_hien_dai"},
+            r"targets\[0\]\.of: 'ntm_hien_dai' không hợp lệ; mẫu số là số xã đạt một hạng thấp hơn 'ntm': không có",
+        ),
+        ({"tier": "ntm_hien_dai", "share": 0.1, "of": "xa"}, r"\.of: 'xa' không hợp lệ; .*: ntm, advanced, model"),
+        ({"tier": "ntm", "share": 0.5, "count": 3}, r"khóa không xác định 'count' cho mục tiêu loại share"),
+        ({"kind": "count", "tier": "ntm", "count": -1}, r"targets\[0\]\.count: -1 phải là số xã"),
+        ({"kind": "described"}, r"targets\[0\]\.note: mục tiêu loại described cần note"),
+    ],
+    ids=["of-not-below", "of-unknown", "count-on-a-share", "negative-count", "described-without-note"],
+)
+def test_target_fields_are_validated(target, message):
+    doc = {"id": "t", "name_vi": "t", "province": None, "years": {"from": 2026, "to": 2030}}
+    doc["targets"] = [{"id": "x", "mo_ta": "x", "year": 2030, **target}]
+    with pytest.raises(CatalogError, match=message):
+        parse_target_set(doc, "t.yaml")
