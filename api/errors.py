@@ -87,12 +87,14 @@ async def nongthon_error(request: Request, exc: NongthonError) -> Response:
     status = status_of(exc)
     body: dict = {"loi": str(exc)}
     if isinstance(exc, ImportRejected):
+        # bounded whatever the file: the first errors (values cut short), the total, and a count per column and kind
         body = {
             "loi": exc.headline(),
-            "so_loi": len(exc.errors),
+            "so_loi": exc.total,
             "cac_loi": [
                 {"trang": e.sheet, "dong": e.row, "cot": e.column, "gia_tri": str(e.value), "thong_bao": e.message} for e in exc.errors
             ],
+            "tom_tat": [{"trang": g.sheet, "cot": g.column, "thong_bao": g.kind, "so_loi": g.count} for g in exc.summary],
         }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return answer(request, status, body, headers)

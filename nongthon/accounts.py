@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from .errors import NongthonError
 from .store import Store, users, utcnow
+from .text import SHORT_TEXT, limited
 from .units import Registry
 
 ROLES = ("admin", "editor", "viewer")
@@ -41,13 +42,18 @@ class User:
     district: str | None
 
     def check_write(self, registry: Registry, unit: str | None = None) -> None:
-        """Raise NotAllowed unless this account may write (for ``unit``, when given)."""
+        """Raise NotAllowed unless this account may write (for ``unit``, when given). An editor writes the xã
+        (of its district, when limited to one); the results of a district-level unit — its district criteria and
+        conditions, which decide the NTM-district milestones — are written by an admin only, so that no editor
+        certifies a district, not even its own."""
         if self.role == "admin":
             return
         if self.role != "editor":
             raise NotAllowed(
                 f"Tài khoản {self.name} có quyền {ROLE_NAMES_VI[self.role]}, không được ghi số liệu; cần quyền biên tập hoặc quản trị."
             )
+        if unit is not None and unit in registry.units.index and registry.units.at[unit, "level"] != "commune":
+            raise NotAllowed(district_level_refusal(self.name, [f"{registry.units.at[unit, 'name']} ({unit})"]))
         if self.district and unit is not None:
             district = registry.units.at[unit, "district_code"] if unit in registry.units.index else None
             if district != self.district:
@@ -57,12 +63,24 @@ class User:
                 )
 
 
+def district_level_refusal(name: str, units: list[str]) -> str:
+    """Why an editor may not write the results of district-level units (named, with their codes)."""
+    return (
+        f"Tài khoản {name} (quyền biên tập) không được ghi tiêu chí, điều kiện cấp huyện của {', '.join(units)}: "
+        "các kết quả này quyết định mốc huyện đạt chuẩn nông thôn mới, chỉ tài khoản quản trị được ghi. Không có gì được ghi."
+    )
+
+
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def add_user(store: Store, registry: Registry, name: str, role: str, district: str | None = None) -> str:
-    """Create an account; returns its token (the only time it is shown)."""
+    """Create an account; returns its token (the only time it is shown). The name is free text: cleaned
+    (``text.nfc``: no invisible characters) and at most SHORT_TEXT characters."""
+    name = limited(name, "tên tài khoản", SHORT_TEXT)
+    if not name:
+        raise AccountError("Tên tài khoản không được để trống")
     if role not in ROLES:
         raise AccountError(f"Quyền {role!r} không hợp lệ; chọn: {', '.join(ROLES)}")
     if district is not None:
@@ -89,6 +107,7 @@ def list_users(store: Store) -> pd.DataFrame:
 
 
 def revoke_user(store: Store, name: str) -> None:
+    name = limited(name, "tên tài khoản", SHORT_TEXT)
     with store.writing() as conn:
         done = conn.execute(users.update().where(users.c.name == name, users.c.revoked_at.is_(None)).values(revoked_at=utcnow())).rowcount
     if not done:

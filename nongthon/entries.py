@@ -12,12 +12,12 @@ from datetime import date
 import pandas as pd
 
 from . import imports
-from .accounts import NotAllowed, User
+from .accounts import NotAllowed, User, district_level_refusal
 from .criteria import TIER_CODES
-from .errors import ImportRejected, NongthonError, RowError, UnknownUnit
+from .errors import ImportRejected, NongthonError, RowError, UnknownUnit, clip
 from .province import Province
 from .store import Store, WriteSummary
-from .text import nfc
+from .text import LONG_TEXT, SHORT_TEXT, limited, nfc
 from .validation import met_code, result_value, validate_rows
 
 TIER_BY_CODE = {code: tier for tier, code in TIER_CODES.items() if tier != "none"}
@@ -30,6 +30,13 @@ class Recorded:
     summary: WriteSummary
     version: int  # the commune-year's version after the write
     etag: str  # its entity tag, as GET answers it
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int  # the id answered when the decision was first recorded
+    new: bool  # False when the same decision was already recorded: nothing was written
+    message: str = ""  # for a decision already recorded: which one, and that nothing was written
 
 
 class PreconditionFailed(NongthonError):
@@ -83,7 +90,7 @@ def commune_unit(province: Province, code: str) -> pd.Series:
     units = province.registry.units
     if code not in units.index or units.at[code, "level"] != "commune":
         raise UnknownUnit(
-            f"Không có xã/phường/thị trấn mã {code!r} trong danh mục {province.registry.province_name}; mã gồm 5 chữ số, ví dụ 22303."
+            f"Không có xã/phường/thị trấn mã {clip(code)!r} trong danh mục {province.registry.province_name}; mã gồm 5 chữ số, ví dụ 22303."
         )
     return units.loc[code]
 
@@ -136,6 +143,7 @@ def record_results(
     if shape:
         raise ImportRejected("yêu cầu", shape)
     note = _note(note)
+    source = limited(source, "nguon", LONG_TEXT)
     df = pd.DataFrame(
         [
             {
@@ -155,7 +163,7 @@ def record_results(
     rows = validate_rows(df, "yêu cầu", province)
     summary = store.write_results(
         rows,
-        source=nfc(source),
+        source=source,
         author=user.name,
         kind="edit",
         note=nfc(note) if note else None,
@@ -165,8 +173,10 @@ def record_results(
     return Recorded(summary, version, etag(code, year, version))
 
 
-def record_recognition(store: Store, province: Province, user: User, payload: dict) -> int:
-    """An official decision: recognise (cong_nhan) or revoke (thu_hoi) a tier of a xã."""
+def record_recognition(store: Store, province: Province, user: User, payload: dict) -> Decision:
+    """An official decision: recognise (cong_nhan) or revoke (thu_hoi) a tier of a xã, dated in a year of the
+    programme (a year some catalogue covers). Idempotent: the same decision (xã, tier, action, number and date)
+    sent again is not recorded twice; the answer names the one already recorded (``Decision.new`` False)."""
     code = str(payload.get("ma", ""))
     unit = commune_unit(province, code)
     if unit["unit_type"] != "xa":
@@ -174,30 +184,46 @@ def record_recognition(store: Store, province: Province, user: User, payload: di
     user.check_write(province.registry, code)
     tier = TIER_BY_CODE.get(str(payload.get("hang")))
     if tier is None:
-        raise NongthonError(f"hang={payload.get('hang')!r} không hợp lệ; chọn: {', '.join(TIER_BY_CODE)}")
+        raise NongthonError(f"hang={clip(repr(payload.get('hang')))} không hợp lệ; chọn: {', '.join(TIER_BY_CODE)}")
     action = ACTIONS.get(str(payload.get("thao_tac", "cong_nhan")))
     if action is None:
-        raise NongthonError(f"thao_tac={payload.get('thao_tac')!r} không hợp lệ; chọn: {', '.join(ACTIONS)}")
-    number = nfc(str(payload.get("so_quyet_dinh", "")))
+        raise NongthonError(f"thao_tac={clip(repr(payload.get('thao_tac')))} không hợp lệ; chọn: {', '.join(ACTIONS)}")
+    number = limited(str(payload.get("so_quyet_dinh", "")), "so_quyet_dinh", SHORT_TEXT)
     if not number:
         raise NongthonError("so_quyet_dinh là bắt buộc (ví dụ 1234/QĐ-UBND)")
-    try:
-        day = date.fromisoformat(str(payload.get("ngay")))
+    try:  # NĂM-THÁNG-NGÀY only: fromisoformat also reads 20241220 (a JSON number, too) and week dates 2024-W51-5
+        if not isinstance(payload.get("ngay"), str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", payload["ngay"]):
+            raise ValueError
+        day = date.fromisoformat(payload["ngay"])
     except ValueError:
-        raise NongthonError(f"ngay={payload.get('ngay')!r} không hợp lệ; dùng dạng NĂM-THÁNG-NGÀY, ví dụ 2024-12-20") from None
+        raise NongthonError(f"ngay={clip(repr(payload.get('ngay')))} không hợp lệ; dùng dạng NĂM-THÁNG-NGÀY, ví dụ 2024-12-20") from None
+    years = province.catalogs.years()
+    if not years[0] <= day.year <= years[-1]:
+        raise NongthonError(
+            f"ngay={day.isoformat()!r} nằm ngoài các năm của chương trình; ngày quyết định phải trong các năm {years[0]}–{years[-1]} "
+            f"(những năm có bộ tiêu chí: {province.catalogs.years_text()})"
+        )
     note = _note(payload.get("ghi_chu"))
-    return store.add_recognition(
+    rec = store.recognitions()
+    same = rec[(rec["unit"] == code) & (rec["tier"] == tier) & (rec["action"] == action) & (rec["decision_number"] == number)]
+    same = same[same["decision_date"] == day]
+    if len(same):
+        rid = int(same["batch_id"].iloc[0])
+        said = f"Quyết định {number} ngày {day.isoformat()} của xã {code} đã được ghi (id {rid}); không ghi thêm."
+        return Decision(rid, new=False, message=said)
+    rid = store.add_recognition(
         code, tier, number, day, action=action, source=f"quyết định {number}", author=user.name, note=nfc(note) if note else None
     )
+    return Decision(rid, new=True)
 
 
 def _note(x: object) -> str | None:
-    """A note from a request: text or nothing."""
+    """A note from a request: text of at most LONG_TEXT characters, or nothing."""
     if x is None or x == "":
         return None
     if not isinstance(x, str):
-        raise NongthonError(f"ghi_chu={x!r} phải là một chuỗi văn bản")
-    return nfc(x)
+        raise NongthonError(f"ghi_chu={clip(repr(x))} phải là một chuỗi văn bản")
+    return limited(x, "ghi_chu", LONG_TEXT) or None
 
 
 def _text(x: object) -> str | None:
@@ -248,13 +274,19 @@ def history(store: Store, province: Province, code: str) -> dict:
 
 
 def district_guard(user: User, province: Province) -> Callable[[pd.DataFrame], None] | None:
-    """For an editor limited to a district: a check that refuses a write touching any xã outside it (the
-    editor may send the province's workbook, but change only its own xã). None for everyone else."""
-    if user.role != "editor" or not user.district:
+    """For an editor: a check that refuses a write changing the results of a district-level unit (admin only,
+    see ``User.check_write``) or, for an editor limited to a district, of any xã outside it (the editor may
+    send the province's workbook, but change only its own xã). None for an admin."""
+    if user.role == "admin":
         return None
     units = province.registry.units
 
     def within_district(to_write: pd.DataFrame) -> None:
+        district_level = sorted(u for u in set(to_write["unit"]) if units.at[u, "level"] != "commune")
+        if district_level:
+            raise NotAllowed(district_level_refusal(user.name, [f"{units.at[u, 'name']} ({u})" for u in district_level]))
+        if not user.district:
+            return
         outside = sorted(u for u in set(to_write["unit"]) if units.at[u, "district_code"] != user.district)
         if outside:
             names = ", ".join(f"{units.at[u, 'name']} ({u})" for u in outside[:10])

@@ -3,7 +3,16 @@ messages meant for the agriculture office are in Vietnamese."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
+
+VALUE_CHARS = 60  # a value echoed in a message is cut to this many characters
+MAX_LISTED = 200  # a rejected file lists its first errors; the rest are counted and summarised
+
+
+def clip(text: str, limit: int = VALUE_CHARS) -> str:
+    """``text`` as a message repeats it: at most ``limit`` characters, the cut marked with …"""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class NongthonError(Exception):
@@ -36,9 +45,13 @@ class RowError:
 
     row: int  # 1-based line number in the file (or sheet), the header being line 1
     column: str
-    value: str
+    value: str  # as the file has it, cut to VALUE_CHARS characters
     message: str  # Vietnamese: what is wrong and what is allowed
     sheet: str | None = None  # the worksheet, for a workbook
+    kind: str | None = None  # the message without what is particular to this row (for the summary); None: the message
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "value", clip(str(self.value)))
 
     def __str__(self) -> str:
         where = f"trang '{self.sheet}', " if self.sheet else ""
@@ -47,21 +60,41 @@ class RowError:
         return f"{where}dòng {self.row}, cột {self.column}, giá trị {self.value!r}: {self.message}"
 
 
-class ImportRejected(NongthonError):
-    """A whole input file was rejected; nothing was written. ``errors`` lists every problem found."""
+@dataclass(frozen=True)
+class ErrorGroup:
+    """How many errors of one kind a column (of a sheet) has."""
 
-    def __init__(self, source: str, errors: list[RowError]):
-        self.source = source
-        self.errors = errors
+    sheet: str | None
+    column: str
+    kind: str
+    count: int
+
+
+def summarise(errors: list[RowError]) -> list[ErrorGroup]:
+    """The errors counted by sheet, column and kind, the most frequent first."""
+    counts = Counter((e.sheet, e.column, e.kind or e.message) for e in errors)
+    return [ErrorGroup(s, c, k, n) for (s, c, k), n in counts.most_common()]
+
+
+class ImportRejected(NongthonError):
+    """A whole input file was rejected; nothing was written. ``errors`` lists the first MAX_LISTED problems in
+    file order, ``total`` counts them all and ``summary`` groups them all by sheet, column and kind."""
+
+    def __init__(self, source: str, errors: list[RowError], total: int | None = None, summary: list[ErrorGroup] | None = None):
+        self.source = clip(source, 200)
+        self.errors = errors[:MAX_LISTED]
+        self.total = len(errors) if total is None else total
+        self.summary = summarise(errors) if summary is None else summary
         super().__init__(self.describe(limit=20))
 
     def headline(self) -> str:
-        return f"Tệp {self.source} bị từ chối, không có dữ liệu nào được ghi: {len(self.errors)} lỗi."
+        return f"Tệp {self.source} bị từ chối, không có dữ liệu nào được ghi: {self.total} lỗi."
 
     def describe(self, limit: int | None = None) -> str:
         shown = self.errors if limit is None else self.errors[:limit]
         lines = [self.headline()]
         lines += [f"  - {e}" for e in shown]
-        if limit is not None and len(self.errors) > limit:
-            lines.append(f"  … và {len(self.errors) - limit} lỗi khác.")
+        if self.total > len(shown):
+            lines.append(f"  … và {self.total - len(shown)} lỗi khác.")
+            lines += [f"    {g.count} lỗi ở {f'trang {g.sheet!r}, ' if g.sheet else ''}cột {g.column}: {g.kind}" for g in self.summary[:20]]
         return "\n".join(lines)

@@ -34,9 +34,9 @@ from .criteria import SET_CODES
 from .errors import ImportRejected, RowError
 from .province import Province
 from .store import Store, WriteSummary
-from .text import nfc
+from .text import LONG_TEXT, SHORT_TEXT, limited, nfc
 from .validation import HEADER, check_size, met_code, number_text, result_value, validate_rows
-from .workbooks import only_edits, read_workbook
+from .workbooks import issued_at, only_edits, read_workbook
 
 OUTCOME_CODES = {"new": "moi", "changed": "thay_doi", "unchanged": "khong_doi"}
 
@@ -105,13 +105,17 @@ def import_file(
     """The one import path: a workbook (.xlsx, by content or name) or an interchange CSV, validated whole, then
     written in one transaction — or, with ``dry_run``, only compared with the store. Workbook cells left as
     they were downloaded are not written back (``workbooks.only_edits``). ``guard`` sees the rows that would
-    be written and may raise to refuse the whole file (the API passes its district check)."""
+    be written and may raise to refuse the whole file (the API passes its district check). The file's name
+    and the note are free text, limited in length (InvalidParameter)."""
+    source = limited(source, "tên tệp", SHORT_TEXT)
+    if note is not None:
+        note = limited(note, "ghi_chu", LONG_TEXT) or None
     check_size(len(data), source)
     untouched, warnings, encoding = 0, [], None
     if is_workbook(data, source):
         kind = "xlsx"
-        _, rows, warnings, read_at = read_workbook(data, source, province)
-        rows, untouched = only_edits(store, rows, read_at, source)
+        year, rows, warnings, workbook_id = read_workbook(data, source, province)
+        rows, untouched = only_edits(store, rows, issued_at(store, workbook_id, year, source), source)
     else:
         kind = "csv"
         text, encoding = decode(data, source)

@@ -5,6 +5,10 @@ and "as of" a past time gives what was known then. The schema is versioned and m
 
 from __future__ import annotations
 
+import contextlib
+import secrets
+import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -16,9 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from .criteria import TIERS
-from .errors import StoreError
+from .errors import InvalidParameter, StoreError
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
 
 metadata = sa.MetaData()
@@ -132,6 +136,14 @@ changes = sa.Table(
 )
 CHANGE_KINDS = ("results", "recognitions", "boundaries")
 
+issued_workbooks = sa.Table(
+    "issued_workbooks",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),  # random; written in the workbook's hidden sheet (ma_so)
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("issued_at", sa.DateTime, nullable=False),  # the workbook's values are as of this moment
+)
+
 
 def _count_change(conn: Connection, kind: str) -> None:
     """Raise the counter of a kind of data inside the writing transaction. Unlike max(id) — handed out at
@@ -165,6 +177,10 @@ def _migrate_to_4(conn: Connection) -> None:
     conn.execute(sa.insert(changes), [{"kind": k, "counter": int(start[k])} for k in CHANGE_KINDS])
 
 
+def _migrate_to_5(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[issued_workbooks])
+
+
 #: version -> (description, function). A new schema version appends an entry that alters the tables
 #: in place (never drop-and-recreate), and bumps SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
@@ -172,6 +188,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     2: ("boundary layers imported from official files", _migrate_to_2),
     3: ("accounts, and a version per commune-year for safe concurrent edits", _migrate_to_3),
     4: ("a change counter per kind of data, for caches", _migrate_to_4),
+    5: ("the workbooks handed out, with the moment their values were read (the base of a workbook import)", _migrate_to_5),
 }
 
 
@@ -192,12 +209,23 @@ def utcnow() -> datetime:
 
 
 def to_utc_naive(moment: datetime | str | None) -> datetime | None:
+    """An ``as_of`` moment as the store keeps times: naive UTC (a moment without offset is taken as UTC).
+    InvalidParameter for text that is not ISO 8601, or a moment whose UTC time falls outside years 1–9999
+    (``9999-12-31T23:59:59-12:00``, ``0001-01-01T00:00:00+14:00``)."""
     if moment is None:
         return None
+    shown = (moment if isinstance(moment, str) else moment.isoformat())[:60]
+    allowed = "dùng thời điểm ISO 8601 trong khoảng 0001-01-01 – 9999-12-31 theo giờ UTC, ví dụ 2024-06-30T00:00:00Z"
     if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            raise InvalidParameter(f"as_of={shown!r} không phải thời điểm ISO 8601; {allowed}") from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)
+        except OverflowError:
+            raise InvalidParameter(f"as_of={shown!r}: đổi sang giờ UTC thì ra ngoài các năm 1–9999; {allowed}") from None
     return moment
 
 
@@ -245,6 +273,9 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._writes = 0  # write transactions ended through this Store: each one makes the remembered version stale
+        self._writes_lock = threading.Lock()
+        self._version: tuple[int, float, tuple[int, int, int]] | None = None  # (writes, monotonic time read, version)
 
     @classmethod
     def open(cls, target: str | Path) -> Store:
@@ -264,9 +295,15 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextlib.contextmanager
     def writing(self):  # noqa: ANN201 - a context manager yielding a Connection
-        """A write transaction (BEGIN IMMEDIATE on SQLite)."""
-        return self.engine.execution_options(write=True).begin()
+        """A write transaction (BEGIN IMMEDIATE on SQLite). When it ends, ``data_version`` reads the database again."""
+        try:
+            with self.engine.execution_options(write=True).begin() as conn:
+                yield conn
+        finally:
+            with self._writes_lock:
+                self._writes += 1
 
     # -- schema ---------------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -497,6 +534,22 @@ class Store:
         df["year"] = df["year"].astype("int64")
         return df
 
+    # -- workbooks -----------------------------------------------------------------------------------
+    def issue_workbook(self, year: int) -> tuple[str, datetime]:
+        """A new workbook id for ``year`` and the moment it is issued, kept here: an import of the workbook
+        takes the moment from the store by the id, never from the file."""
+        workbook_id, now = secrets.token_urlsafe(16), utcnow()
+        with self.writing() as conn:
+            conn.execute(sa.insert(issued_workbooks).values(id=workbook_id, year=int(year), issued_at=now))
+        return workbook_id, now
+
+    def workbook_issue(self, workbook_id: str) -> tuple[int, datetime] | None:
+        """(year, moment issued) of a workbook id, None when this store never issued it."""
+        query = sa.select(issued_workbooks.c.year, issued_workbooks.c.issued_at).where(issued_workbooks.c.id == workbook_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return None if row is None else (int(row.year), row.issued_at)
+
     # -- recognitions ---------------------------------------------------------------------------------
     def add_recognition(
         self,
@@ -585,11 +638,28 @@ class Store:
         with self.engine.connect() as conn:
             return conn.execute(query).first() is not None
 
-    def data_version(self) -> tuple[int, int, int]:
-        """(results, recognitions, boundaries): each part changes when a write of that kind of data commits."""
+    def data_version(self, max_age: float = 0.0) -> tuple[int, int, int]:
+        """(results, recognitions, boundaries): each part changes when a write of that kind of data commits.
+
+        With ``max_age`` (seconds) the version read from the database at most that long ago is answered from
+        memory, unless a write went through this Store since: a write through this Store is seen at the next
+        call, a write by another process (another Store, the CLI, another server) within ``max_age``."""
+        known = self.known_data_version(max_age)
+        if known is not None:
+            return known
+        writes, read_at = self._writes, time.monotonic()  # taken before the query: the version is at least this recent
         with self.engine.connect() as conn:
             got = dict(conn.execute(sa.select(changes.c.kind, changes.c.counter)).all())
-        return tuple(int(got.get(k, 0)) for k in CHANGE_KINDS)
+        version = tuple(int(got.get(k, 0)) for k in CHANGE_KINDS)
+        self._version = (writes, read_at, version)
+        return version
+
+    def known_data_version(self, max_age: float) -> tuple[int, int, int] | None:
+        """``data_version(max_age)`` when it needs no query, else None: for callers that must not wait on the database."""
+        known = self._version
+        if known is not None and known[0] == self._writes and time.monotonic() - known[1] <= max_age:
+            return known[2]
+        return None
 
     # -- boundaries -----------------------------------------------------------------------------------
     def add_boundary_layer(self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str) -> int:

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 
 from .criteria import DISTRICT_SET_CODES, SET_CODES, SET_NAMES_VI
-from .errors import ImportRejected, RowError
+from .errors import MAX_LISTED, ErrorGroup, ImportRejected, RowError
 from .province import Province
 from .text import fold_word
 
 HEADER = ["ma_xa", "nam", "bo_tieu_chi", "tieu_chi", "ket_qua"]
 MAX_BYTES = 20 * 1024 * 1024
-NUMBER = r"^-?\d+(\.\d+)?$"
-RESULT_HINT = "dat, khong_dat, hoặc một số (dấu chấm thập phân, ví dụ 52.5)"
+NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"  # ASCII digits: \d would also take ٢١ (Arabic-Indic) or ², which no reader turns into a number
+RESULT_HINT = "dat, khong_dat, hoặc một số viết bằng chữ số 0–9 (dấu chấm thập phân, ví dụ 52.5)"
 
 # "đạt / không đạt", in every format: the codes the CSV export and the API write, the labels of the
 # workbook's drop-down, and every word a reader accepts (compared folded: case, diacritics, "_", "-").
@@ -67,32 +67,90 @@ def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: lis
     """Validate results in the long format — columns ma_xa, nam, bo_tieu_chi, tieu_chi, ket_qua (strings)
     and ``row`` — and return them ready for the store, or raise ImportRejected listing every problem (those
     passed in ``errors`` too). Optional columns ``sheet`` and ``col_<column>`` say where a value stands in a
-    workbook, so that messages name the sheet and the spreadsheet column instead of the CSV one."""
-    errors = list(errors or [])
-    if df.empty and not errors:
+    workbook, so that messages name the sheet and the spreadsheet column instead of the CSV one.
+
+    However many rows are wrong, the work is a few vectorised steps per check (no Python step per error),
+    and the rejection lists the first MAX_LISTED errors in file order, with the total and a count per
+    column and kind of error."""
+    found = _Errors(errors)
+    if df.empty and not found:
         raise ImportRejected(source, [RowError(0, "(tệp)", "", "không có dòng kết quả nào")])
     # district-level criteria (320/QĐ-TTg) are recorded for the district-level unit, by its 3-digit code
     district = df["bo_tieu_chi"].isin(DISTRICT_SET_CODES)
-    parts = [_commune_rows(df[~district], province, errors)] if (~district).any() else []
+    parts = [_commune_rows(df[~district], province, found)] if (~district).any() else []
     if district.any():
-        parts.append(_district_rows(df[district], province, errors))
-    if errors:
-        errors.sort(key=lambda e: (e.sheet or "", e.row, HEADER.index(e.column) if e.column in HEADER else -1))
-        raise ImportRejected(source, errors)
+        parts.append(_district_rows(df[district], province, found))
+    if found:
+        raise found.rejected(source)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+class _Errors:
+    """The errors found in one file, kept as frames (row, column, value, message, sheet, kind): one per check."""
+
+    FIELDS = ["row", "column", "value", "message", "sheet", "kind"]
+
+    def __init__(self, given: list[RowError] | None = None) -> None:
+        self.frames: list[pd.DataFrame] = []
+        self.add(given or [])
+
+    def add(self, errors: list[RowError]) -> None:
+        if errors:
+            self.frames.append(pd.DataFrame([(e.row, e.column, e.value, e.message, e.sheet, e.kind) for e in errors], columns=self.FIELDS))
+
+    def add_frame(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self.frames.append(frame[self.FIELDS])
+
+    def __bool__(self) -> bool:
+        return bool(self.frames)
+
+    def rejected(self, source: str) -> ImportRejected:
+        """All the errors, in file order (sheet, row, then the CSV's column order), as one ImportRejected."""
+        df = pd.concat(self.frames, ignore_index=True)
+        df["kind"] = df["kind"].fillna(df["message"])
+        df["_sheet"] = df["sheet"].fillna("")
+        df["_column"] = df["column"].map({c: i for i, c in enumerate(HEADER)}).fillna(-1)
+        df = df.sort_values(["_sheet", "row", "_column"], kind="stable")
+        listed = [
+            RowError(int(r.row), str(r.column), str(r.value), r.message, None if pd.isna(r.sheet) else r.sheet, r.kind)
+            for r in df.head(MAX_LISTED).itertuples(index=False)
+        ]
+        counts = df.groupby(["_sheet", "column", "kind"], sort=False).size().sort_values(ascending=False, kind="stable")
+        summary = [ErrorGroup(sheet or None, column, kind, int(n)) for (sheet, column, kind), n in counts.items()]
+        return ImportRejected(source, listed, total=len(df), summary=summary)
 
 
 class _Flag:
     """Adds an error for each row of a mask, naming the row, the column (as its source calls it), the value
-    and what is allowed."""
+    and what is allowed — for all the rows of the mask in one step."""
 
-    def __init__(self, df: pd.DataFrame, errors: list[RowError]) -> None:
+    def __init__(self, df: pd.DataFrame, errors: _Errors) -> None:
         self.df, self.errors = df, errors
 
-    def __call__(self, mask: pd.Series, column: str, message) -> None:  # noqa: ANN001 - str or callable(row)
-        for _, r in self.df[mask].iterrows():
-            label = r.get(f"col_{column}", column)
-            self.errors.append(RowError(int(r["row"]), label, r[column], message(r) if callable(message) else message, r.get("sheet")))
+    def __call__(self, mask, column: str, message, kind: str | None = None, by: str | None = None) -> None:  # noqa: ANN001
+        """``message`` is a text, or a function of a value of the column ``by`` (default ``column``), called once
+        per distinct value; ``kind`` is what the summary counts the error as (required with a function)."""
+        hit = self.df[np.asarray(pd.Series(mask, index=self.df.index).fillna(False), dtype=bool)]
+        if hit.empty:
+            return
+        if callable(message):
+            key = hit[by or column]
+            text = key.map({v: message(v) for v in key.unique()})
+        else:
+            text, kind = message, kind or message
+        self.errors.add_frame(
+            pd.DataFrame(
+                {
+                    "row": hit["row"].astype("int64"),
+                    "column": hit[f"col_{column}"] if f"col_{column}" in hit else column,
+                    "value": hit[column],
+                    "message": text,
+                    "sheet": hit["sheet"] if "sheet" in hit else None,
+                    "kind": kind,
+                }
+            )
+        )
 
 
 @dataclass
@@ -105,7 +163,7 @@ class _Results:
     ok: pd.Series  # a word or a number
 
 
-def _commune_rows(df: pd.DataFrame, province: Province, errors: list[RowError]) -> pd.DataFrame:
+def _commune_rows(df: pd.DataFrame, province: Province, errors: _Errors) -> pd.DataFrame:
     """The rows of the commune-level sets (ntm, nang_cao, kieu_mau): each step flags its own errors; the
     rows that passed every step are returned."""
     flag = _Flag(df, errors)
@@ -146,28 +204,29 @@ def _check_units(df: pd.DataFrame, province: Province, flag: _Flag) -> pd.Series
     """ma_xa: the 5-digit code of a xã of the registry (phường and thị trấn are not NTM-eligible)."""
     reg = province.registry
     communes = reg.communes()
-    code_ok = df["ma_xa"].str.fullmatch(r"\d{5}")
+    code_ok = df["ma_xa"].str.fullmatch(r"[0-9]{5}")
     flag(~code_ok, "ma_xa", "mã xã phải gồm đúng 5 chữ số (mã GSO), ví dụ " + reg.xa().index[0])
     known = code_ok & df["ma_xa"].isin(communes.index)
     flag(code_ok & ~known, "ma_xa", f"không có đơn vị cấp xã mã này trong danh mục {reg.province_name}")
     utype = df["ma_xa"].map(communes["unit_type"])
     not_xa = known & (utype != "xa")
 
-    def message(r: pd.Series) -> str:
-        kind = "phường" if utype[r.name] == "phuong" else "thị trấn"
-        return f"{communes.at[r['ma_xa'], 'name']} là {kind}, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã"
+    def message(code: str) -> str:
+        kind = "phường" if communes.at[code, "unit_type"] == "phuong" else "thị trấn"
+        return f"{communes.at[code, 'name']} là {kind}, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã"
 
-    flag(not_xa, "ma_xa", message)
+    flag(not_xa, "ma_xa", message, kind="mã của phường hoặc thị trấn, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã")
     return known & ~not_xa
 
 
 def _check_years(df: pd.DataFrame, province: Province, flag: _Flag) -> tuple[pd.Series, pd.Series]:
     """nam: a year covered by a catalogue. Returns the year and the id of its catalogue (None if not covered)."""
-    year_ok = df["nam"].str.fullmatch(r"\d{4}")
+    year_ok = df["nam"].str.fullmatch(r"[0-9]{4}")
     year = pd.to_numeric(df["nam"].where(year_ok), errors="coerce")
-    covered = year.map(lambda y: province.catalogs.covers(int(y)) if pd.notna(y) else False).astype(bool)
+    ids = {y: province.catalogs.for_year(int(y)).id for y in year.dropna().unique() if province.catalogs.covers(int(y))}
+    catalog = year.map(ids)  # None where the year is not covered
+    covered = catalog.notna()
     flag(~covered, "nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {province.catalogs.years_text()}")
-    catalog = year.where(covered).map(lambda y: province.catalogs.for_year(int(y)).id if pd.notna(y) else None)
     return year, catalog
 
 
@@ -254,7 +313,13 @@ def _resolve_criteria(token: pd.Series, cat, set_code: str, res: _Results, flag:
     kind[idx[as_ind]] = token[as_ind].map(inds["kind"])
     measure[idx[as_ind]] = token[as_ind].map(inds["measure_unit"])
     crit_value = is_crit & numeric & ~is_ind & res.ok[idx]
-    flag(flag.df.index.isin(idx[crit_value]), "ket_qua", lambda r: _criterion_value_message(r, set_code, cat))
+    flag(
+        flag.df.index.isin(idx[crit_value]),
+        "ket_qua",
+        lambda item: _criterion_value_message(item, set_code, cat),
+        kind="số ghi cho một tiêu chí; tiêu chí ghi ở cấp tiêu chí chỉ nhận dat hoặc khong_dat",
+        by="tieu_chi",
+    )
     unknown = ~is_crit & ~is_ind
     sample_codes = ", ".join(list(inds.index[:4]))
     flag(
@@ -272,10 +337,10 @@ def _recognition_hint(cat, set_code: str) -> str:  # noqa: ANN001 - Catalog
     return f", hoặc điều kiện công nhận ({', '.join(codes)})" if codes else ""
 
 
-def _criterion_value_message(r: pd.Series, set_code: str, cat) -> str:  # noqa: ANN001 - Catalog
-    inds = cat.indicators[(cat.indicators["set"] == set_code) & (cat.indicators["criterion"] == r["tieu_chi"])]["code"].tolist()
+def _criterion_value_message(item: str, set_code: str, cat) -> str:  # noqa: ANN001 - Catalog
+    inds = cat.indicators[(cat.indicators["set"] == set_code) & (cat.indicators["criterion"] == item)]["code"].tolist()
     where = f"; để ghi giá trị, dùng mã chỉ tiêu ({', '.join(inds)})" if inds else ""
-    return f"tiêu chí {r['tieu_chi']} ghi ở cấp tiêu chí chỉ nhận dat hoặc khong_dat{where}"
+    return f"tiêu chí {item} ghi ở cấp tiêu chí chỉ nhận dat hoặc khong_dat{where}"
 
 
 def _check_values(typed: pd.Series, kind: pd.Series, measure: pd.Series, res: _Results, flag: _Flag) -> pd.Series:
@@ -283,53 +348,74 @@ def _check_values(typed: pd.Series, kind: pd.Series, measure: pd.Series, res: _R
     percentages lie in 0–100. Returns the rows that pass."""
     num = typed & res.is_num
     value = res.value
+    boolean = num & kind.isin(["boolean"])
+    flag(
+        boolean,
+        "ket_qua",
+        lambda item: f"'{item}' ghi kết quả đạt/không đạt; nhận dat hoặc khong_dat, không nhận số",
+        kind="số ghi cho một mục đạt/không đạt; nhận dat hoặc khong_dat, không nhận số",
+        by="tieu_chi",
+    )
     checks = [
-        (
-            num & kind.isin(["boolean"]),
-            lambda r: f"'{r['tieu_chi']}' ghi kết quả đạt/không đạt; nhận dat hoặc khong_dat, không nhận số",
-        ),
+        (boolean, None),
         (num & (kind == "absence") & (value.fillna(0) < 0), "số lượng không được âm (đạt khi bằng 0)"),
         (num & (measure == "%") & ((value < 0) | (value > 100)).fillna(False), "tỷ lệ phải nằm trong khoảng 0–100 (%)"),
         (num & (measure != "%") & kind.isin(["minimum", "maximum"]) & (value < 0).fillna(False), "giá trị không được âm"),
     ]
     ok = pd.Series(True, index=typed.index)
     for mask, message in checks:
-        flag(mask, "ket_qua", message)
+        if message is not None:
+            flag(mask, "ket_qua", message)
         ok &= ~mask.astype(bool)
     return ok
 
 
-def _check_duplicates(keyed: pd.DataFrame, errors: list[RowError]) -> None:
+def _check_duplicates(keyed: pd.DataFrame, errors: _Errors) -> None:
     """Each result once per file: a repeated (xã, year, set, level, item) names the row that gave it first."""
     key = ["unit", "year", "tier_set", "level", "item"]
     dup = keyed.duplicated(key, keep="first")
     if not dup.any():
         return
-    first_row = keyed[~dup].set_index(key)["row"]
-    for _, r in keyed[dup].iterrows():
-        first = first_row.loc[tuple(r[k] for k in key)]
-        errors.append(
-            RowError(
-                int(r["row"]),
-                r.get("col_tieu_chi", "tieu_chi"),
-                r["item"],
-                f"trùng với dòng {first} (cùng xã {r['unit']}, năm {int(r['year'])}, bộ {r['tier_set']}); mỗi kết quả chỉ ghi một lần trong tệp",
-            )
+    first = keyed.groupby(key, sort=False)["row"].transform("first")[dup]
+    d = keyed[dup]
+    message = (
+        "trùng với dòng "
+        + first.astype("int64").astype(str)
+        + " (cùng xã "
+        + d["unit"]
+        + ", năm "
+        + d["year"].astype("int64").astype(str)
+        + ", bộ "
+        + d["tier_set"]
+        + "); mỗi kết quả chỉ ghi một lần trong tệp"
+    )
+    errors.add_frame(
+        pd.DataFrame(
+            {
+                "row": d["row"].astype("int64"),
+                "column": d["col_tieu_chi"] if "col_tieu_chi" in d else "tieu_chi",
+                "value": d["item"],
+                "message": message,
+                "sheet": d["sheet"] if "sheet" in d else None,
+                "kind": "kết quả ghi hai lần trong tệp; mỗi kết quả chỉ ghi một lần",
+            }
         )
+    )
 
 
-def _district_rows(df: pd.DataFrame, province: Province, errors: list[RowError]) -> pd.DataFrame:
+def _district_rows(df: pd.DataFrame, province: Province, errors: _Errors) -> pd.DataFrame:
     """Rows of the district-level sets: ma_xa holds a district-level code, ket_qua đạt / không đạt."""
     reg = province.registry
     out = []
+    found: list[RowError] = []
     seen: dict[tuple, int] = {}
     for _, r in df.iterrows():
 
         def err(column: str, message: str, r=r) -> None:
-            errors.append(RowError(int(r["row"]), r.get(f"col_{column}", column), r[column], message, r.get("sheet")))
+            found.append(RowError(int(r["row"]), r.get(f"col_{column}", column), r[column], message, r.get("sheet")))
 
         code, set_code = r["ma_xa"], r["bo_tieu_chi"]
-        year = int(r["nam"]) if str(r["nam"]).isdigit() else None
+        year = int(r["nam"]) if str(r["nam"]).isascii() and str(r["nam"]).isdigit() else None  # not ²⁰²³
         if year is None or not province.catalogs.covers(year):
             err("nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {province.catalogs.years_text()}")
             continue
@@ -363,6 +449,7 @@ def _district_rows(df: pd.DataFrame, province: Province, errors: list[RowError])
         out.append(
             {"unit": code, "year": year, "catalog": cat.id, "tier_set": set_code, "level": "criterion", "item": r["tieu_chi"], "met": met}
         )
+    errors.add(found)
     rows = pd.DataFrame(out, columns=["unit", "year", "catalog", "tier_set", "level", "item", "met", "value"])
     rows["met"] = rows["met"].astype("boolean")
     rows["value"] = rows["value"].astype("Float64")

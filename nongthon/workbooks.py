@@ -3,7 +3,8 @@
 ``workbook_for_year`` writes one workbook per reporting year: a sheet per set of the year's catalogue
 ("Tiêu chí NTM", "Nâng cao", "Kiểu mẫu") with one row per xã — code, district and name pre-filled and
 protected — and one column per criterion with a Đạt / Chưa đạt drop-down; a sheet "Chỉ tiêu" for indicator
-values; a sheet "Hướng dẫn" of instructions; and a hidden sheet "_nongthon" with the year and catalogue.
+values; a sheet "Hướng dẫn" of instructions; and a hidden sheet "_nongthon" with the year, the catalogue and
+the workbook's id (``ma_so``), under which the store keeps the moment the values were read (``issued_at``).
 Cells are pre-filled with the current results, so the same function is the year's export, and an export
 imports back unchanged.
 
@@ -13,7 +14,9 @@ row and the code and name columns repeated on every page, so that an office can 
 ``read_workbook`` turns a filled workbook into long rows and validates them with the same rules and the same
 words as the CSV (``validation``); every error names the sheet, the row, the column (letter and header), the
 value and what is allowed. Formulas are refused (values only); blank rows and blank cells are skipped; other
-sheets are ignored with a warning. ``imports.import_file`` is the one way a workbook is imported.
+sheets are ignored with a warning. Before openpyxl reads anything, the zip and its XML are held to limits
+(inflated bytes, ratio, elements, cells, rows, columns), so that a decompression bomb is refused unparsed.
+``imports.import_file`` is the one way a workbook is imported.
 """
 
 from __future__ import annotations
@@ -21,20 +24,34 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime
+from xml.parsers import expat
 
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .errors import ImportRejected, RowError
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
-from .store import Store, utcnow
+from .store import Store
 from .text import fold, nfc
 from .validation import MET_LABEL, NOT_MET_LABEL, check_size, number_text, validate_rows
+
+MB = 1024 * 1024
+# What a workbook may hold, checked before openpyxl inflates anything (``_check_zip``, ``_check_xml``). The year's
+# workbook of a province of 600 xã is about 3 MB of XML and 65,000 cells; these leave ten times that or more.
+MAX_PARTS = 1000  # files inside the zip (an Excel workbook has 10 to 50)
+MAX_INFLATED_BYTES = 30 * MB  # all the parts, inflated, as the zip declares them (zipfile never inflates past that)
+MAX_RATIO = 100  # inflated / compressed, for a part of more than RATIO_FROM bytes (Excel's own files: 2 to 20)
+RATIO_FROM = 1 * MB
+MAX_ELEMENTS = 600_000  # XML elements in all the parts
+MAX_PART_ELEMENTS = 20_000  # XML elements of one part besides the cells of a sheet (styles, strings, validations …)
+MAX_CELLS = 150_000  # cells in all the worksheets
+MAX_ROWS = 5_000  # the last row number of a worksheet
+MAX_COLUMNS = 250  # the last column of a worksheet (IP)
 
 META = "_nongthon"
 GUIDE = "Hướng dẫn"
@@ -86,7 +103,7 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     cat = province.catalogs.for_year(year)
     reg = province.registry
     xa = reg.xa()
-    read_at = utcnow()
+    workbook_id, read_at = store.issue_workbook(year)  # before the values are read: they are as of this moment or later
     values = _current_values(store, year)
     sample = store.is_sample()
     wb = Workbook()
@@ -169,7 +186,8 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     meta = wb.create_sheet(META)
     meta.append(["nam", year])
     meta.append(["bo_tieu_chi", cat.id])
-    meta.append(["tai_luc_utc", read_at.isoformat()])  # the results above are as of this moment
+    meta.append(["tai_luc_utc", read_at.isoformat()])  # for people: the import reads the moment from the store, by ma_so
+    meta.append(["ma_so", workbook_id])
     meta.sheet_state = "hidden"
     buf = io.BytesIO()
     wb.save(buf)
@@ -218,17 +236,167 @@ def _result_text(value: object) -> str:
         return text
 
 
-def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd.DataFrame, list[str], datetime | None]:
-    """(year, validated long rows, warnings, the moment its values were read from the store) of a filled
-    workbook; ImportRejected lists every problem."""
-    check_size(len(data), source)
+def _size(n: int) -> str:
+    return f"{n / MB:.1f}".removesuffix(".0").replace(".", ",") + " MB" if n >= MB else f"{n:,} byte".replace(",", ".")
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
+
+
+def _refuse(source: str, where: str, message: str) -> ImportRejected:
+    return ImportRejected(source, [RowError(0, "(tệp)", where, message)])
+
+
+def _check_zip(data: bytes, source: str) -> None:
+    """Refuse a decompression bomb by what the zip declares, before anything is inflated: the number of parts,
+    their inflated size in all, and how much each large part inflates. zipfile stops a part at its declared
+    size (and then fails its CRC), so a part that lies about its size cannot inflate further. Anything that
+    is not a readable zip is left to load_workbook, which says so."""
+    # the central directory is read whole when the zip is opened: count its entries first, by their signature
+    if data.count(b"PK\x01\x02") > MAX_PARTS:
+        raise _refuse(source, source, f"sổ có hơn {_count(MAX_PARTS)} tệp nén bên trong, vượt giới hạn {_count(MAX_PARTS)}")
     try:
-        wb = load_workbook(io.BytesIO(data), data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            parts = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    inflated = sum(p.file_size for p in parts)
+    if inflated > MAX_INFLATED_BYTES:
+        raise _refuse(
+            source,
+            source,
+            f"sổ giải nén ra {_size(inflated)}, vượt giới hạn {_size(MAX_INFLATED_BYTES)} của một sổ "
+            "(sổ của một năm chỉ vài MB); có thể là tệp 'bom nén', không được đọc",
+        )
+    for p in parts:
+        if p.file_size > RATIO_FROM and p.file_size > MAX_RATIO * max(p.compress_size, 1):
+            raise _refuse(
+                source,
+                p.filename,
+                f"phần này giải nén {_size(p.compress_size)} thành {_size(p.file_size)}, gấp {p.file_size // max(p.compress_size, 1)} lần, "
+                f"vượt giới hạn {MAX_RATIO} lần; có thể là tệp 'bom nén', không được đọc",
+            )
+
+
+class _Stop(Exception):
+    """Raised by the expat handlers of ``_check_xml`` to stop at the first thing over a limit."""
+
+
+class _Extent:
+    """The expat handlers that count, as a part streams by, the XML elements of the whole file and of the part,
+    and the rows, columns and cells of its worksheets (the parts whose root element is ``worksheet``). openpyxl
+    spends up to 0.2 ms on an element it builds an object from (a style, a validation, a run of rich text)
+    and a few µs on a cell: the limits keep a workbook's reading to seconds."""
+
+    def __init__(self) -> None:
+        self.elements = self.cells = 0
+
+    def part(self, parser) -> None:  # noqa: ANN001 - an expat parser, namespaces not processed ("x:row")
+        self.root, self.row, self.column, self.others = None, 0, 0, 0
+        parser.StartElementHandler = self.start
+        parser.StartDoctypeDeclHandler = self.doctype
+
+    def doctype(self, *_: object) -> None:
+        raise _Stop("phần này có khai báo DTD (<!DOCTYPE …>), sổ Excel không bao giờ có; hãy lưu lại bằng Excel dạng .xlsx")
+
+    def start(self, name: str, attrs: dict) -> None:
+        self.elements += 1
+        if self.elements > MAX_ELEMENTS:
+            raise _Stop(f"sổ có hơn {_count(MAX_ELEMENTS)} phần tử XML, vượt giới hạn {_count(MAX_ELEMENTS)} của một sổ")
+        tag = name.rpartition(":")[2]
+        if self.root is None:
+            self.root = tag
+        if self.root != "worksheet" or tag not in ("row", "c", "v", "f"):
+            self.others += 1
+            if self.others > MAX_PART_ELEMENTS:
+                raise _Stop(
+                    f"phần này có hơn {_count(MAX_PART_ELEMENTS)} phần tử XML (ngoài các ô), "
+                    f"vượt giới hạn {_count(MAX_PART_ELEMENTS)} của một phần"
+                )
+        elif tag == "row":
+            ref = attrs.get("r", "")
+            row = int(ref) if ref.isdigit() else self.row + 1
+            if row <= self.row:
+                raise _Stop(f"dòng {row} đứng sau dòng {self.row}; các dòng của trang phải theo thứ tự (hãy lưu lại bằng Excel)")
+            if row > MAX_ROWS:
+                raise _Stop(f"trang có dòng số {_count(row)}, vượt giới hạn {_count(MAX_ROWS)} dòng một trang")
+            self.row, self.column = row, 0
+        elif tag == "c":
+            self.cells += 1
+            if self.cells > MAX_CELLS:
+                raise _Stop(f"các trang của sổ có hơn {_count(MAX_CELLS)} ô, vượt giới hạn {_count(MAX_CELLS)} ô của một sổ")
+            letters = attrs.get("r", "").rstrip("0123456789")
+            try:
+                self.column = column_index_from_string(letters) if letters else self.column + 1
+            except ValueError:
+                raise _Stop(f"ô có địa chỉ {attrs.get('r')!r} không hợp lệ") from None
+            if self.column > MAX_COLUMNS:
+                raise _Stop(
+                    f"trang có ô ở cột {get_column_letter(self.column)} (cột thứ {_count(self.column)}), "
+                    f"vượt giới hạn {MAX_COLUMNS} cột ({get_column_letter(MAX_COLUMNS)}) một trang"
+                )
+
+
+def _check_xml(data: bytes, source: str) -> None:
+    """Stream every part of a zip already checked by ``_check_zip`` through expat, counting as it goes, and
+    refuse the workbook at the first limit passed (elements, cells, rows or columns of a sheet), naming the part
+    — before openpyxl, which would build every cell, reads any of it. Memory stays that of one chunk."""
+    extent = _Extent()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for info in zf.infolist():
+                parser = expat.ParserCreate()
+                extent.part(parser)
+                with zf.open(info) as part:
+                    try:
+                        while chunk := part.read(65536):
+                            parser.Parse(chunk, False)
+                        parser.Parse(b"", True)
+                    except _Stop as stop:
+                        raise _refuse(source, info.filename, str(stop)) from None
+                    except expat.ExpatError:
+                        continue  # not XML (an image): openpyxl does not parse it, or refuses it (ParseError)
+    except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError, ValueError, EOFError) as exc:
+        raise _refuse(
+            source, source, f"không phải sổ Excel .xlsx đọc được ({type(exc).__name__}); hãy lưu lại bằng Excel dạng .xlsx"
+        ) from None
+
+
+def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd.DataFrame, list[str], str | None]:
+    """(year, validated long rows, warnings, the workbook's id ``ma_so`` as ``workbook_for_year`` wrote it) of a
+    filled workbook; ImportRejected lists every problem. The zip and its XML are checked against the limits
+    above first; then openpyxl reads it in read-only mode, streaming only the sheets of the template."""
+    check_size(len(data), source)
+    _check_zip(data, source)
+    _check_xml(data, source)
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:  # SyntaxError: XML ParseError
         raise ImportRejected(
             source,
             [RowError(0, "(tệp)", source, f"không phải sổ Excel .xlsx đọc được ({type(exc).__name__}); hãy lưu lại bằng Excel dạng .xlsx")],
         ) from None
+    try:
+        return _read(wb, source, province)
+    except SyntaxError as exc:  # XML ParseError met while streaming a sheet (an entity no DTD defines, …)
+        raise ImportRejected(
+            source,
+            [RowError(0, "(tệp)", source, f"không phải sổ Excel .xlsx đọc được (XML hỏng: {exc}); hãy lưu lại bằng Excel dạng .xlsx")],
+        ) from None
+    finally:
+        wb.close()
+
+
+def _rows(wb, sheet: str, min_row: int = 1, max_col: int | None = None):  # noqa: ANN001, ANN202 - a read-only Workbook
+    """The rows of a sheet, one per row number from ``min_row`` (blank rows included), as stored: the
+    dimensions the sheet declares are ignored (they may be wrong), _check_xml has bounded what it holds."""
+    ws = wb[sheet]
+    ws.reset_dimensions()
+    return ws.iter_rows(min_row=min_row, max_col=max_col)
+
+
+def _read(wb, source: str, province: Province) -> tuple[int, pd.DataFrame, list[str], str | None]:  # noqa: ANN001 - Workbook
     if META not in wb.sheetnames:
         raise ImportRejected(
             source,
@@ -241,7 +409,7 @@ def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd
                 )
             ],
         )
-    meta = {str(r[0].value): r[1].value for r in wb[META].iter_rows(min_row=1, max_col=2) if r[0].value is not None}
+    meta = {str(r[0].value): r[1].value for r in _rows(wb, META, max_col=2) if r[0].value is not None}
     year = meta.get("nam")
     if not isinstance(year, int) or not province.catalogs.covers(year):
         raise ImportRejected(
@@ -264,8 +432,7 @@ def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd
                     RowError(0, "(tệp)", sheet, f"thiếu trang '{sheet}'; các trang của mẫu năm {year}: {', '.join(expected)}", sheet)
                 )
             continue
-        ws = wb[sheet]
-        header = [_cell_text(c.value) for c in ws[1]]
+        header = [_cell_text(c.value) for c in next(_rows(wb, sheet), ())]
         if [fold(h) for h in header[:3]] != [fold(h) for h in FIXED]:
             errors.append(RowError(1, "A–C", " | ".join(header[:3]), f"ba cột đầu phải là {', '.join(FIXED)}", sheet))
             continue
@@ -285,9 +452,7 @@ def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd
             else:
                 col_codes[i] = code
         seen: dict[str, int] = {}
-        for row in ws.iter_rows(min_row=2):
-            n = row[0].row
-            cells = list(row)
+        for n, cells in enumerate(_rows(wb, sheet, min_row=2), start=2):
             if all(c.value is None or _cell_text(c.value) == "" for c in cells):
                 continue  # blank row
             code_cell = cells[0].value
@@ -300,11 +465,11 @@ def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd
                 errors.append(RowError(n, "A (Mã xã)", unit, f"xã này đã có ở dòng {seen[unit]}; mỗi xã chỉ một dòng", sheet))
                 continue
             seen[unit] = n
-            for c in cells[3:]:
-                code = col_codes.get(c.column)
+            for i, c in enumerate(cells[3:], start=4):
+                code = col_codes.get(i)
                 if code is None or c.value is None or _cell_text(c.value) == "":
                     continue
-                label = f"{c.column_letter} ({code})"
+                label = f"{get_column_letter(i)} ({code})"
                 if c.data_type == "f" or (isinstance(c.value, str) and c.value.startswith("=")):
                     errors.append(
                         RowError(n, label, str(c.value), "công thức không được nhận; hãy dán giá trị (Paste Special → Values)", sheet)
@@ -352,12 +517,38 @@ def read_workbook(data: bytes, source: str, province: Province) -> tuple[int, pd
     rows = validate_rows(df, source, province, errors) if not df.empty else None
     if rows is None:
         raise ImportRejected(source, errors)
-    read_at = meta.get("tai_luc_utc")
-    try:
-        read_at = datetime.fromisoformat(read_at) if isinstance(read_at, str) else None
-    except ValueError:
-        read_at = None
-    return year, rows, warnings, read_at
+    workbook_id = meta.get("ma_so")
+    return year, rows, warnings, workbook_id if isinstance(workbook_id, str) else None
+
+
+def issued_at(store: Store, workbook_id: str | None, year: int, source: str) -> datetime:
+    """The moment the values of a workbook were read, as the store recorded it under the workbook's id when
+    it made the workbook: the base of ``only_edits``. The moment is never taken from the file, where anyone can
+    blank or change it; a workbook without an id this store issued for its year is refused (without a base, a
+    stale workbook would undo every later edit)."""
+    fresh = f"hãy tải sổ mới (nongthon template --year {year} hoặc GET /api/templates/{year}.xlsx), chép các ô đã sửa sang rồi nhập lại"
+    issued = store.workbook_issue(workbook_id) if workbook_id and len(workbook_id) <= 64 else None
+    if issued is None:
+        why = "không có mã số sổ (ma_so)" if not workbook_id else "có mã số sổ (ma_so) không do hệ thống này cấp"
+        raise ImportRejected(
+            source,
+            [
+                RowError(
+                    0,
+                    "ma_so",
+                    workbook_id or "(trống)",
+                    f"sổ {why}: mã số cho biết số liệu trong sổ được đọc lúc nào, để không ghi đè những thay đổi "
+                    f"người khác nhập sau đó; {fresh}",
+                    META,
+                )
+            ],
+        )
+    issued_year, moment = issued
+    if issued_year != year:
+        raise ImportRejected(
+            source, [RowError(1, "nam", str(year), f"sổ có mã số này được cấp cho năm {issued_year}, không phải năm {year}; {fresh}", META)]
+        )
+    return moment
 
 
 def _same(met_a, value_a, met_b, value_b) -> bool:  # noqa: ANN001 - scalars that may be <NA>
@@ -367,12 +558,12 @@ def _same(met_a, value_a, met_b, value_b) -> bool:  # noqa: ANN001 - scalars tha
     return norm(met_a, value_a) == norm(met_b, value_b)
 
 
-def only_edits(store: Store, rows: pd.DataFrame, read_at: datetime | None, source: str) -> tuple[pd.DataFrame, int]:
-    """The rows the officer changed in a workbook read from the store at ``read_at``, and how many were left as
-    they were. A cell left alone is not written back, so a stale workbook never undoes a later edit; a cell
-    the officer changed that someone else also changed since ``read_at`` is a conflict, and the whole file is
-    refused naming it. Without ``read_at`` (a workbook not made by this system) every row counts."""
-    if read_at is None or rows.empty:
+def only_edits(store: Store, rows: pd.DataFrame, read_at: datetime, source: str) -> tuple[pd.DataFrame, int]:
+    """The rows the officer changed in a workbook read from the store at ``read_at`` (``issued_at``), and how
+    many were left as they were. A cell left alone is not written back, so a stale workbook never undoes a
+    later edit; a cell the officer changed that someone else also changed since ``read_at`` is a conflict,
+    and the whole file is refused naming it."""
+    if rows.empty:
         return rows, 0
     key = ["unit", "year", "tier_set", "level", "item"]
     years = sorted(set(rows["year"]))

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from api.app import create_app
 from api.settings import Settings
 from nongthon.accounts import AccountError, NotAuthenticated, add_user, authenticate, list_users, revoke_user
+from nongthon.errors import InvalidParameter
 from nongthon.store import Store
 from nongthon.workbooks import INDICATORS, SET_SHEETS
 
@@ -323,3 +324,67 @@ def test_uploads_are_refused_before_the_body_is_read(office):
     assert r.status_code == 413
     r = office.post("/api/imports", files={"tep": ("a.csv", b"ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n", "text/csv")})
     assert r.status_code == 401
+
+
+def test_a_megabyte_of_bad_rows_gets_a_bounded_answer_with_the_total(office, mapped_store):
+    """Issue 9, part 5: the first 200 errors, values cut short, the total and a count per column and kind."""
+    from tests.test_imports import bad_megabyte
+
+    text, counts = bad_megabyte()
+    before = len(mapped_store.history())
+    r = office.post("/api/imports", files={"tep": ("sai.csv", text.encode(), "text/csv")}, headers=office.login("admin"))
+    assert r.status_code == 422 and len(r.content) < 100_000, len(r.content)
+    body = r.json()
+    assert body["so_loi"] == sum(counts.values()) and f"{body['so_loi']} lỗi" in body["loi"]
+    assert len(body["cac_loi"]) == 200 and body["cac_loi"][0]["gia_tri"] == "x" * 59 + "…"
+    assert {(g["cot"], g["thong_bao"]): g["so_loi"] for g in body["tom_tat"]} == counts
+    assert len(mapped_store.history()) == before
+
+
+def test_free_text_is_limited_and_invisible_characters_are_removed(office, province, mapped_store):
+    """Issue 9, part 5: a decision number over 200 characters, a source or a note over 500, is 422 naming the
+    field and the limit, and writes nothing; zero-width and bidirectional controls are dropped."""
+    code = xa_in(province, TAY_HOA)[1]
+    admin = office.login("admin")
+    decision = {"ma": code, "hang": "ntm", "so_quyet_dinh": "5/QĐ-UBND", "ngay": "2024-03-01", "thao_tac": "cong_nhan"}
+    decisions = office.get(f"/api/communes/{code}/history").json()["quyet_dinh"]
+    for field, value, needle in [
+        ("so_quyet_dinh", "9" * 201, "so_quyet_dinh dài 201 ký tự, vượt giới hạn 200 ký tự"),
+        ("ghi_chu", "n" * 501, "ghi_chu dài 501 ký tự, vượt giới hạn 500 ký tự"),
+    ]:
+        r = office.post("/api/recognitions", json=decision | {field: value}, headers=admin)
+        assert r.status_code == 422 and needle in r.json()["loi"], r.text[:300]
+    # a value that is only echoed is cut short in the answer
+    r = office.post("/api/recognitions", json=decision | {"hang": "v" * 100_000}, headers=admin)
+    assert r.status_code == 400 and len(r.json()["loi"]) < 300
+    assert office.get(f"/api/communes/{code}/history").json()["quyet_dinh"] == decisions
+    hostile = "\u200b5/QĐ\u200d-UBND\ufeff\u202e\u2066"
+    r = office.post("/api/recognitions", json=decision | {"so_quyet_dinh": hostile, "ghi_chu": "Theo\u2060 tờ trình\u202c"}, headers=admin)
+    assert r.status_code == 201
+    stored = office.get(f"/api/communes/{code}/history").json()["quyet_dinh"][0]  # newest first
+    assert (stored["so_quyet_dinh"], stored["ghi_chu"]) == ("5/QĐ-UBND", "Theo tờ trình")
+    # results: the source and the note
+    url = f"/api/communes/{code}/assessments/2024"
+    etag, rows = office.get(url).headers["etag"], len(mapped_store.history())
+    item = {"bo_tieu_chi": "ntm", "tieu_chi": "1", "ket_qua": "dat"}
+    for field, needle in [("nguon", "nguon dài 501 ký tự, vượt giới hạn 500"), ("ghi_chu", "ghi_chu dài 501 ký tự, vượt giới hạn 500")]:
+        r = office.put(url, json={"ket_qua": [item], field: "s" * 501}, headers={**admin, "If-Match": etag})
+        assert r.status_code == 422 and needle in r.json()["loi"]
+    r = office.post(
+        "/api/imports?ghi_chu=" + "g" * 501,
+        files={"tep": ("a.csv", b"ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n", "text/csv")},
+        headers=admin,
+    )
+    assert r.status_code == 422 and "ghi_chu dài 501 ký tự" in r.json()["loi"]
+    assert office.get(url).headers["etag"] == etag and len(mapped_store.history()) == rows
+
+
+def test_user_names_are_limited_and_cleaned(store, province):
+    with pytest.raises(InvalidParameter, match="tên tài khoản dài 201 ký tự, vượt giới hạn 200 ký tự"):
+        add_user(store, province.registry, "A" * 201, "viewer")
+    token = add_user(store, province.registry, "\u202eNguyễn\u200b Văn B\ufeff", "viewer")
+    assert authenticate(store, token).name == "Nguyễn Văn B"
+    with pytest.raises(AccountError, match="Đã có tài khoản"):
+        add_user(store, province.registry, "Nguyễn Văn B\u200d", "viewer")
+    revoke_user(store, "Nguyễn Văn B\u2069")
+    assert list_users(store)["revoked_at"].notna().all()

@@ -2,9 +2,10 @@ import unicodedata
 
 import pytest
 
-from nongthon.errors import ImportRejected
+from nongthon.errors import ImportRejected, InvalidParameter
 from nongthon.imports import HEADER, export_csv, import_csv
 from nongthon.store import Store
+from nongthon.validation import RESULT_HINT
 
 HEAD = ",".join(HEADER) + "\n"
 GOOD = (
@@ -213,3 +214,76 @@ def test_conditions_of_recognition_are_recorded_beside_the_criteria(store, provi
     assert "nhận dat hoặc khong_dat" in msg
     msg = one_error(store, province, HEAD + "22303,2023,ntm,hai_longg,dat\n").message
     assert "hoặc điều kiện công nhận (hai_long, khong_no_dong_xdcb, an_ninh_trat_tu)" in msg
+
+
+# -- a file of bad rows gives a bounded answer, in time proportional to its rows (issue 9, part 5) -----------------
+
+BAD_RESULT = f"kết quả phải là {RESULT_HINT}"
+BAD_YEAR = "năm phải là số nguyên có bộ tiêu chí áp dụng: 2016–2021 (qd1980-2016), 2022–2025 (qd318-2022)"
+BAD_CODE = "không có đơn vị cấp xã mã này trong danh mục Tỉnh Phú Yên"
+
+
+def bad_megabyte() -> tuple[str, dict]:
+    """About 1 MB of rows with one error each, in three kinds; and how many of each kind it holds."""
+    kinds = [
+        ("ket_qua", BAD_RESULT, lambda i: f"22303,2023,ntm,1,{'x' * 100}{i}"),  # a long value: echoed cut short
+        ("nam", BAD_YEAR, lambda i: "22303,2031,ntm,1,dat"),
+        ("ma_xa", BAD_CODE, lambda i: "99999,2023,ntm,1,dat"),
+    ]
+    lines, counts, size, i = [HEAD.strip()], {(c, m): 0 for c, m, _ in kinds}, 0, 0
+    while size < 1_000_000:
+        column, message, make = kinds[i % 3]
+        lines.append(make(i))
+        size += len(lines[-1]) + 1
+        counts[(column, message)] += 1
+        i += 1
+    return "\n".join(lines) + "\n", counts
+
+
+def test_a_megabyte_of_bad_rows_lists_200_errors_the_total_and_a_summary(store, province):
+    text, counts = bad_megabyte()
+    total = sum(counts.values())
+    assert total > 15_000
+    with pytest.raises(ImportRejected) as exc:
+        run(store, province, text)
+    e = exc.value
+    assert e.total == total and len(e.errors) == 200 and f": {total} lỗi." in e.headline()
+    # the first 200 in file order: rows 2, 3, 4, … with their kinds in turn
+    assert [(x.row, x.column, x.message) for x in e.errors[:3]] == [
+        (2, "ket_qua", BAD_RESULT),
+        (3, "nam", BAD_YEAR),
+        (4, "ma_xa", BAD_CODE),
+    ]
+    assert e.errors[-1].row == 201
+    # an echoed value is cut to 60 characters, the cut marked
+    assert e.errors[0].value == "x" * 59 + "…"
+    assert {(g.column, g.kind): g.count for g in e.summary} == counts
+    assert store.history().empty
+
+
+def test_duplicates_are_named_for_every_repeat_in_one_step(store, province):
+    text = HEAD + "22303,2023,ntm,1,dat\n22306,2023,ntm,1,dat\n" + "22303,2023,ntm,1,khong_dat\n" * 500
+    errors = rejected(store, province, text)
+    assert len(errors) == 200 and [x.row for x in errors[:3]] == [4, 5, 6]
+    assert errors[0].message == "trùng với dòng 2 (cùng xã 22303, năm 2023, bộ ntm); mỗi kết quả chỉ ghi một lần trong tệp"
+    with pytest.raises(ImportRejected) as exc:
+        run(store, province, text)
+    assert exc.value.total == 500 and [(g.column, g.count) for g in exc.value.summary] == [("tieu_chi", 500)]
+
+
+def test_invisible_characters_in_cells_are_removed(store, province):
+    """Zero-width, bidirectional-control and BOM characters are dropped on the way in, not refused."""
+    text = HEAD + "\u200b22303\ufeff,2023,ntm,1,\u202edat\u202c\n2230\u20606,2023,ntm,\u200d2,\u2066khong_dat\u2069\n"
+    res = run(store, province, text)
+    assert res.summary.new == 2
+    assert store.current_results().set_index("unit")["met"].astype(bool).to_dict() == {"22303": True, "22306": False}
+
+
+def test_the_note_and_the_file_name_are_limited(store, province):
+    with pytest.raises(InvalidParameter, match="ghi_chu dài 501 ký tự, vượt giới hạn 500 ký tự"):
+        run(store, province, GOOD, note="n" * 501)
+    with pytest.raises(InvalidParameter, match="tên tệp dài 205 ký tự, vượt giới hạn 200 ký tự"):
+        import_csv(store, province, data=GOOD.encode(), source="t" * 201 + ".csv", author="tester")
+    assert store.history().empty
+    run(store, province, GOOD, note="\u202eGhi chú\u200b " + "n" * 480)
+    assert set(store.history()["note"]) == {"Ghi chú " + "n" * 480}

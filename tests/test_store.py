@@ -18,7 +18,7 @@ def write(store, met, item="17", year=2023, value=None):
 
 
 def test_new_database_is_at_current_schema_version(store):
-    assert store.schema_version() == SCHEMA_VERSION == 4
+    assert store.schema_version() == SCHEMA_VERSION == 5
 
 
 def test_reopening_does_not_rerun_migrations(tmp_path):
@@ -194,3 +194,28 @@ def test_data_version_counts_commits_not_ids(store):
     assert store.data_version()[1] == v1[1] + 1
     write(store, True)  # unchanged: nothing committed, nothing moves
     assert store.data_version()[0] == v1[0]
+
+
+def test_version_4_database_gains_the_issued_workbooks(tmp_path):
+    """Schema 5: the workbooks handed out, each with its year and the moment its values were read, kept by the
+    store so that an import never takes that moment from the file."""
+    from nongthon import store as store_mod
+
+    path = tmp_path / "v4.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        store_mod.metadata.create_all(conn, tables=[schema_info])
+        for version in range(1, 5):
+            store_mod.MIGRATIONS[version][1](conn)
+            conn.execute(sa.insert(schema_info).values(version=version, applied_at=utcnow(), description=f"v{version}"))
+    assert not sa.inspect(engine).has_table("issued_workbooks")
+    engine.dispose()
+    s = Store.open(path)
+    assert s.schema_version() == 5 and sa.inspect(s.engine).has_table("issued_workbooks")
+    before = utcnow()
+    first, at = s.issue_workbook(2024)
+    second, _ = s.issue_workbook(2024)
+    assert first != second and len(first) >= 22  # random ids, 128 bits
+    assert s.workbook_issue(first) == (2024, at) and before <= at <= utcnow()
+    assert s.workbook_issue("not-issued") is None
+    s.close()

@@ -1,8 +1,13 @@
 """The office's Excel workbook: structure, round trip, and every kind of bad input (nothing is written)."""
 
 import io
+import re
+import struct
+import tracemalloc
 import unicodedata
+import zipfile
 
+import numpy as np
 import pytest
 from openpyxl import load_workbook
 
@@ -307,3 +312,211 @@ def test_the_workbook_and_the_csv_read_the_same_words(store, province, word, met
     run(store, province, save(wb))
     import_csv(store, province, data=csv, source="t.csv", author="t")
     assert store.current_results().set_index("unit")["met"].astype(bool).to_dict() == {"22303": met, "22306": met}
+
+
+# -- hostile workbooks: decompression bombs are refused before they are parsed (issue 9, part 4) -------------------
+
+SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
+SHEET_TAIL = b"</sheetData></worksheet>"
+NTM_PART = "xl/worksheets/sheet1.xml"  # openpyxl writes the sheets in order: the first is "Tiêu chí NTM"
+
+
+@pytest.fixture
+def lite(tmp_path):
+    s = Store.open(tmp_path / "lite.db")
+    yield s
+    s.close()
+
+
+def with_part(data: bytes, name: str, write) -> bytes:
+    """The workbook with one part replaced by what ``write(file)`` streams into it (never held whole in memory)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            if info.filename == name:
+                with zout.open(name, "w") as f:
+                    write(f)
+            else:
+                zout.writestr(info, zin.read(info))
+    return out.getvalue()
+
+
+def declaring(data: bytes, name: str, size: int) -> bytes:
+    """The zip with the inflated size of one part, as its central directory declares it, changed to ``size``."""
+    buf = bytearray(data)
+    at = 0
+    while (at := buf.find(b"PK\x01\x02", at + 1)) >= 0:
+        name_len = struct.unpack_from("<H", buf, at + 28)[0]
+        if buf[at + 46 : at + 46 + name_len].decode() == name:
+            struct.pack_into("<I", buf, at + 24, size)
+            return bytes(buf)
+    raise AssertionError(name)
+
+
+def refused_small(store, province, data) -> str:
+    """The one message of a refusal, checking that the refusal took little memory (nothing was inflated)."""
+    tracemalloc.start()
+    try:
+        errors = rejected(store, province, data)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(errors) == 1, [str(e) for e in errors]
+    assert peak < 20 * 1024 * 1024, f"{peak / 1e6:.0f} MB while refusing a {len(data) / 1e3:.0f} KB file"
+    return errors[0]
+
+
+def test_a_sheet_of_four_million_cells_is_refused_before_parsing(lite, province):
+    def four_million_cells(f):  # 245 rows of 16,384 cells: 58 MB of XML in ~150 KB, as the 299 KB bomb of the issue
+        f.write(SHEET_HEAD)
+        row = b"<row>" + b"<c><v>1</v></c>" * 16384 + b"</row>"
+        for _ in range(245):
+            f.write(row)
+        f.write(SHEET_TAIL)
+
+    bomb = with_part(workbook_for_year(lite, province, 2023), NTM_PART, four_million_cells)
+    assert len(bomb) < 300_000
+    e = refused_small(lite, province, bomb)
+    assert "sổ giải nén ra 57,7 MB, vượt giới hạn 30 MB" in e.message  # 245 × (11 + 16,384 × 15) + 136 bytes of XML
+
+
+def test_a_part_that_inflates_a_thousand_times_is_refused(lite, province):
+    def empty_cells(f):  # 15.3 MB of <c/>: under the size limit, but no workbook compresses like that
+        f.write(SHEET_HEAD)
+        for _ in range(245):
+            f.write(b"<row>" + b"<c/>" * 16384 + b"</row>")
+        f.write(SHEET_TAIL)
+
+    e = refused_small(lite, province, with_part(workbook_for_year(lite, province, 2023), NTM_PART, empty_cells))
+    assert e.value == NTM_PART and "vượt giới hạn 100 lần" in e.message and "bom nén" in e.message
+
+
+def test_a_part_that_lies_about_its_size_is_refused(lite, province):
+    data = workbook_for_year(lite, province, 2023)
+    # declared huge: refused by the declaration alone
+    e = refused_small(lite, province, declaring(data, NTM_PART, 4_000_000_000))
+    assert "vượt giới hạn 30 MB" in e.message
+
+    # declared small, inflating to 15 MB: zipfile stops at the declared size, and the part fails its checksum
+    def empty_cells(f):
+        f.write(SHEET_HEAD + b"<row>" + b"<c/>" * 4_000_000 + b"</row>" + SHEET_TAIL)
+
+    e = refused_small(lite, province, declaring(with_part(data, NTM_PART, empty_cells), NTM_PART, 1000))
+    assert "không phải sổ Excel .xlsx đọc được (BadZipFile)" in e.message
+
+
+def test_too_many_cells_rows_or_columns_are_refused_naming_the_limit(lite, province):
+    data = workbook_for_year(lite, province, 2023)
+    rng = np.random.default_rng(9)
+
+    def many_cells(f):  # 700 rows × 240 cells of random numbers: compresses like real data, 168,000 cells
+        f.write(SHEET_HEAD)
+        for values in rng.integers(10**8, 10**9, size=(700, 240)):
+            f.write(b"<row>" + b"".join(b"<c><v>%d</v></c>" % v for v in values) + b"</row>")
+        f.write(SHEET_TAIL)
+
+    e = refused_small(lite, province, with_part(data, NTM_PART, many_cells))
+    assert e.value == NTM_PART and "hơn 150.000 ô, vượt giới hạn 150.000 ô" in e.message
+    # one cell in the last row of a sheet, or in its last column: openpyxl would make every cell before it
+    wb = book(lite, province)
+    wb[NTM].cell(1_048_576, 4, "Đạt")
+    e = refused_small(lite, province, save(wb))
+    assert "dòng số 1.048.576, vượt giới hạn 5.000 dòng" in e.message
+    wb = book(lite, province)
+    wb[NTM].cell(2, 16_384, "Đạt")
+    e = refused_small(lite, province, save(wb))
+    assert "cột XFD (cột thứ 16.384), vượt giới hạn 250 cột (IP)" in e.message
+
+
+def test_a_part_of_too_many_elements_is_refused(lite, province):
+    """50,000 cell styles, each different (so that they compress like real data): openpyxl would build an object
+    for each, at about 0.2 ms apiece; no workbook of the office has more than a few hundred."""
+    rng = np.random.default_rng(3)
+    data = workbook_for_year(lite, province, 2023)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        styles = z.read("xl/styles.xml")
+    xfs = b"".join(
+        b'<xf numFmtId="%d" fontId="0" fillId="0" borderId="0" applyNumberFormat="%d"/>' % (n, m)
+        for n, m in rng.integers(0, 50, (50_000, 2)) * [1, 10**4]
+    )
+    bomb = with_part(data, "xl/styles.xml", lambda f: f.write(re.sub(rb'(<cellXfs count="\d+">)', lambda m: m[1] + xfs, styles, count=1)))
+    e = refused_small(lite, province, bomb)
+    assert e.value == "xl/styles.xml" and "hơn 20.000 phần tử XML (ngoài các ô), vượt giới hạn 20.000" in e.message
+
+
+def test_the_dimensions_a_sheet_declares_are_not_trusted(lite, province):
+    """A sheet may declare any <dimension>: the limits count what it holds, and a sheet is read whole."""
+
+    def small_dimension(data):
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            sheet = z.read(NTM_PART).decode()
+        assert re.search(r'<dimension ref="A1:V\d+" ?/>', sheet)
+        return with_part(data, NTM_PART, lambda f: f.write(re.sub(r'<dimension ref="[^"]+"', '<dimension ref="A1:A1"', sheet).encode()))
+
+    wb = book(lite, province)
+    wb[NTM].cell(1_048_576, 4, "Đạt")
+    e = refused_small(lite, province, small_dimension(save(wb)))
+    assert "dòng số 1.048.576, vượt giới hạn 5.000 dòng" in e.message
+    wb = book(lite, province)
+    ws = wb[NTM]
+    ws.cell(row_of(ws, "22306"), 4 + 18, "Đạt")  # criterion 19, in the last column
+    res = run(lite, province, small_dimension(save(wb)))
+    assert res.summary.new == 1 and lite.current_results().set_index("unit").loc["22306", "item"] == "19"
+
+
+# -- the lost-update guard rests on the server's record of the workbook, not on the file (issue 9, part 7) ----------
+
+
+def _stale_download(store, province):
+    """A workbook of 2024 downloaded now, then criterion 17 of its xã in row 5 changed by someone else."""
+    from tests.conftest import results_frame
+
+    wb = book(store, province, 2024)
+    code = wb[NTM]["A5"].value
+    before = bool(store.current_results(years=[2024], units=[code]).query("tier_set == 'ntm' and item == '17'")["met"].iloc[0])
+    store.write_results(results_frame([dict(unit=code, year=2024, item="17", met=not before)]), source="PUT", author="Cán bộ khác")
+    return wb, code, not before
+
+
+def _criterion_17(store, code):
+    return bool(store.current_results(years=[2024], units=[code]).query("tier_set == 'ntm'").set_index("item")["met"]["17"])
+
+
+@pytest.mark.parametrize("moment", [None, "", "2099-01-01T00:00:00"], ids=["blank", "empty", "future"])
+def test_blanking_or_changing_the_time_in_the_workbook_does_not_undo_a_later_edit(sample_store, province, moment):
+    wb, code, later = _stale_download(sample_store, province)
+    meta = wb[META]
+    assert meta["A3"].value == "tai_luc_utc"
+    meta["B3"] = moment
+    ws = wb[NTM]
+    ws["D5"] = "Chưa đạt" if ws["D5"].value == "Đạt" else "Đạt"  # the officer's one edit
+    res = run(sample_store, province, save(wb))
+    assert (res.summary.new, res.summary.changed) == (0, 1)
+    assert _criterion_17(sample_store, code) == later  # the later edit stands
+
+
+@pytest.mark.parametrize(
+    ("workbook_id", "needle"),
+    [(None, "không có mã số sổ (ma_so)"), ("", "không có mã số sổ (ma_so)"), ("AAAAAAAAAAAAAAAAAAAAAA", "không do hệ thống này cấp")],
+    ids=["blank", "empty", "forged"],
+)
+def test_a_workbook_without_an_id_this_store_issued_is_refused(sample_store, province, workbook_id, needle):
+    wb, code, later = _stale_download(sample_store, province)
+    assert wb[META]["A4"].value == "ma_so" and len(wb[META]["B4"].value) >= 22
+    wb[META]["B4"] = workbook_id
+    wb[META]["B3"] = None
+    wb[NTM]["D5"] = "Chưa đạt" if wb[NTM]["D5"].value == "Đạt" else "Đạt"
+    e = rejected(sample_store, province, save(wb))[0]
+    assert e.sheet == META and needle in e.message and "hãy tải sổ mới" in e.message
+    assert _criterion_17(sample_store, code) == later
+
+
+def test_a_workbook_id_of_another_year_is_refused(lite, province):
+    other = book(lite, province, 2023)[META]["B4"].value
+    wb = book(lite, province, 2024)
+    wb[META]["B4"] = other
+    wb[NTM]["D2"] = "Đạt"
+    e = rejected(lite, province, save(wb))[0]
+    assert "được cấp cho năm 2023, không phải năm 2024" in e.message
