@@ -6,12 +6,14 @@ and "as of" a past time gives what was known then. The schema is versioned and m
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -136,13 +138,14 @@ changes = sa.Table(
 )
 CHANGE_KINDS = ("results", "recognitions", "boundaries")
 
-issued_workbooks = sa.Table(
-    "issued_workbooks",
+store_keys = sa.Table(  # secrets of this store, made once: the key that signs workbook ids
+    "store_keys",
     metadata,
-    sa.Column("id", sa.String(32), primary_key=True),  # random; written in the workbook's hidden sheet (ma_so)
-    sa.Column("year", sa.Integer, nullable=False),
-    sa.Column("issued_at", sa.DateTime, nullable=False),  # the workbook's values are as of this moment
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.String(128), nullable=False),
 )
+WORKBOOK_KEY = "workbook_hmac"
+EPOCH = datetime(1970, 1, 1)
 
 
 def _count_change(conn: Connection, kind: str) -> None:
@@ -178,7 +181,8 @@ def _migrate_to_4(conn: Connection) -> None:
 
 
 def _migrate_to_5(conn: Connection) -> None:
-    metadata.create_all(conn, tables=[issued_workbooks])
+    metadata.create_all(conn, tables=[store_keys])
+    conn.execute(sa.insert(store_keys).values(name=WORKBOOK_KEY, value=secrets.token_hex(32)))
 
 
 #: version -> (description, function). A new schema version appends an entry that alters the tables
@@ -188,7 +192,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     2: ("boundary layers imported from official files", _migrate_to_2),
     3: ("accounts, and a version per commune-year for safe concurrent edits", _migrate_to_3),
     4: ("a change counter per kind of data, for caches", _migrate_to_4),
-    5: ("the workbooks handed out, with the moment their values were read (the base of a workbook import)", _migrate_to_5),
+    5: ("a key of this store that signs workbook ids (the moment a workbook's values were read, base of its import)", _migrate_to_5),
 }
 
 
@@ -273,6 +277,7 @@ class Store:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._workbook_key: str | None = None  # read once from store_keys
         self._writes = 0  # write transactions ended through this Store: each one makes the remembered version stale
         self._writes_lock = threading.Lock()
         self._version: tuple[int, float, tuple[int, int, int]] | None = None  # (writes, monotonic time read, version)
@@ -536,19 +541,28 @@ class Store:
 
     # -- workbooks -----------------------------------------------------------------------------------
     def issue_workbook(self, year: int) -> tuple[str, datetime]:
-        """A new workbook id for ``year`` and the moment it is issued, kept here: an import of the workbook
-        takes the moment from the store by the id, never from the file."""
-        workbook_id, now = secrets.token_urlsafe(16), utcnow()
-        with self.writing() as conn:
-            conn.execute(sa.insert(issued_workbooks).values(id=workbook_id, year=int(year), issued_at=now))
-        return workbook_id, now
+        """A workbook id for ``year`` and the moment it is issued: "year.microseconds.signature", signed with this
+        store's key. An import takes the moment from a valid id only, never from the file's other cells; issuing
+        writes nothing, so an anonymous download costs no storage."""
+        now = utcnow()
+        payload = f"{int(year)}.{(now - EPOCH) // timedelta(microseconds=1)}"
+        return f"{payload}.{self._sign(payload)}", now
 
     def workbook_issue(self, workbook_id: str) -> tuple[int, datetime] | None:
-        """(year, moment issued) of a workbook id, None when this store never issued it."""
-        query = sa.select(issued_workbooks.c.year, issued_workbooks.c.issued_at).where(issued_workbooks.c.id == workbook_id)
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return None if row is None else (int(row.year), row.issued_at)
+        """(year, moment issued) of a workbook id this store signed, None for any other text."""
+        parts = workbook_id.split(".")
+        if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts[:2]) or len(parts[1]) > 18:
+            return None
+        payload = f"{parts[0]}.{parts[1]}"
+        if not hmac.compare_digest(parts[2], self._sign(payload)):
+            return None
+        return int(parts[0]), EPOCH + timedelta(microseconds=int(parts[1]))
+
+    def _sign(self, payload: str) -> str:
+        if self._workbook_key is None:
+            with self.engine.connect() as conn:
+                self._workbook_key = conn.execute(sa.select(store_keys.c.value).where(store_keys.c.name == WORKBOOK_KEY)).scalar_one()
+        return hmac.new(self._workbook_key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
 
     # -- recognitions ---------------------------------------------------------------------------------
     def add_recognition(

@@ -196,9 +196,9 @@ def test_data_version_counts_commits_not_ids(store):
     assert store.data_version()[0] == v1[0]
 
 
-def test_version_4_database_gains_the_issued_workbooks(tmp_path):
-    """Schema 5: the workbooks handed out, each with its year and the moment its values were read, kept by the
-    store so that an import never takes that moment from the file."""
+def test_version_4_database_gains_the_workbook_key(tmp_path):
+    """Schema 5: a key of the store signs each workbook's id (year and the moment its values were read), so an
+    import never takes that moment from a cell anyone can change, and handing out a workbook writes nothing."""
     from nongthon import store as store_mod
 
     path = tmp_path / "v4.db"
@@ -208,14 +208,18 @@ def test_version_4_database_gains_the_issued_workbooks(tmp_path):
         for version in range(1, 5):
             store_mod.MIGRATIONS[version][1](conn)
             conn.execute(sa.insert(schema_info).values(version=version, applied_at=utcnow(), description=f"v{version}"))
-    assert not sa.inspect(engine).has_table("issued_workbooks")
+    assert not sa.inspect(engine).has_table("store_keys")
     engine.dispose()
     s = Store.open(path)
-    assert s.schema_version() == 5 and sa.inspect(s.engine).has_table("issued_workbooks")
+    assert s.schema_version() == 5 and sa.inspect(s.engine).has_table("store_keys")
     before = utcnow()
     first, at = s.issue_workbook(2024)
-    second, _ = s.issue_workbook(2024)
-    assert first != second and len(first) >= 22  # random ids, 128 bits
     assert s.workbook_issue(first) == (2024, at) and before <= at <= utcnow()
-    assert s.workbook_issue("not-issued") is None
+    year, micros, mac = first.split(".")
+    later = int(micros) + 10**9  # the same id with a moment 1000 s later, or another year: the signature no longer holds
+    assert s.workbook_issue(f"{year}.{later}.{mac}") is None and s.workbook_issue(f"2023.{micros}.{mac}") is None
+    assert s.workbook_issue("not-issued") is None and s.workbook_issue("") is None
+    other = Store.open(tmp_path / "other.db")  # another store's key signs differently
+    assert other.workbook_issue(first) is None
+    other.close()
     s.close()

@@ -520,3 +520,19 @@ def test_a_workbook_id_of_another_year_is_refused(lite, province):
     wb[NTM]["D2"] = "Đạt"
     e = rejected(lite, province, save(wb))[0]
     assert "được cấp cho năm 2023, không phải năm 2024" in e.message
+
+
+def test_handing_out_workbooks_writes_nothing(sample_store, province):
+    """The template is open to anonymous readers: making one must not grow the database (its id is signed, not
+    stored). Every table's row count is the same after ten workbooks."""
+    import sqlalchemy as sa
+
+    def counts():
+        with sample_store.engine.connect() as conn:
+            names = sa.inspect(conn).get_table_names()
+            return {n: conn.execute(sa.text(f'SELECT COUNT(*) FROM "{n}"')).scalar() for n in names}
+
+    before = counts()
+    for _ in range(10):
+        workbook_for_year(sample_store, province, 2023)
+    assert counts() == before
