@@ -19,7 +19,7 @@ from that first year.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from importlib import resources
 from typing import Any
@@ -30,6 +30,7 @@ import yaml
 
 from .province import Province
 from .store import Store
+from .units import REFORM_DATE
 
 SEED = 2021
 YEARS = list(range(2016, 2026))
@@ -282,7 +283,8 @@ def generate(province: Province, seed: int = SEED) -> Sample:
                     "tier": tier,
                     "action": "recognise",
                     "decision_number": f"{number:03d}/QĐ-UBND (mẫu)",
-                    "decision_date": date(y, 12, 15),
+                    # mid-December, but in the reform year before 1 July: a decision dated later belongs to the new units
+                    "decision_date": min(date(y, 12, 15), REFORM_DATE - timedelta(days=16)),
                     "note": "quyết định giả lập của dữ liệu mẫu",
                 }
             )
