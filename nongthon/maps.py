@@ -9,12 +9,18 @@ a popup (unmet criteria by name, the recognition decision); the year chosen on t
 province's shares against every target set that covers the year, the forecast, and each district-level
 unit's state; a banner when the data is sample or the boundaries are schematic. Every number comes from the
 store's assessments; the page's data is one JSON document (``map_data``) that the script only reads.
+
+The page carries its own Content-Security-Policy (a <meta> at the top of <head>, ``page_policy`` reads it back
+for the HTTP header): scripts only by the SHA-256 of the page's own inline scripts, hashed on the page built
+without its data, so no stored text can ever add a script that runs; images only inlined or OpenStreetMap tiles.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING
@@ -38,12 +44,12 @@ if TYPE_CHECKING:
     from .projection import States
 
 # viridis steps, light to dark as the tier rises: ordered, and readable with every common colour-vision deficiency
-TIER_COLORS = {"chua_dat": "#fde725", "ntm": "#5ec962", "nang_cao": "#21918c", "kieu_mau": "#3b528b"}
+TIER_COLORS = {"chua_dat": "#fde725", "ntm": "#5ec962", "nang_cao": "#21918c", "kieu_mau": "#3b528b", "ntm_hien_dai": "#440154"}
 STATUS_COLORS = {"dat": "#2166ac", "khong_dat": "#e08214", "chua_danh_gia": "#d9d9d9"}  # blue / orange: colour-blind safe
 STATUS_WORDS = {"dat": "Đạt", "khong_dat": "Chưa đạt", "chua_danh_gia": "Chưa đánh giá"}
 NOT_ELIGIBLE_COLOR = "#9e9e9e"
 NO_DATA_COLOR = "#ffffff"
-TIER_LABELS = {"ntm": "Xã đạt chuẩn NTM", "nang_cao": "Xã NTM nâng cao", "kieu_mau": "Xã NTM kiểu mẫu"}
+TIER_LABELS = {"ntm": "Xã đạt chuẩn NTM", "nang_cao": "Xã NTM nâng cao", "kieu_mau": "Xã NTM kiểu mẫu", "ntm_hien_dai": "Xã NTM hiện đại"}
 MILESTONE_MARKS = {MET: "✓", ON_TIME: "✓", LATE: "✓*", NOT_MET: "✗", MISSED: "✗", NOT_EVALUATED: "?"}
 MILESTONE_LEGEND = "✓ đạt (đúng hạn), ✓* đạt muộn, ✗ chưa đạt / không đạt đúng hạn, ? chưa đánh giá"
 PANEL_OPEN_MIN_WIDTH = 700  # px: on a narrower map the panel starts folded, or it would cover the province
@@ -76,6 +82,38 @@ def script_json(data: object) -> str:
     characters only occur inside JSON strings, where the escapes read back as the same text."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return text.translate({ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026", 0x2028: "\\u2028", 0x2029: "\\u2029"})
+
+
+#: what the map page may load besides its inline scripts (allowed by hash): its inline styles, images inlined as
+#: data: URLs and the optional OpenStreetMap background; nothing else from anywhere, no <base>, no form, no plugin
+PAGE_POLICY = (
+    "style-src 'unsafe-inline'",
+    "img-src data: https://tile.openstreetmap.org https://*.tile.openstreetmap.org",
+    "base-uri 'none'",
+    "form-action 'none'",
+)
+DATA_SLOT = "NTM_DATA_SLOT"  # where the page's JSON goes once the scripts around it are hashed
+_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
+_DATA_TYPE = re.compile(r"""\btype\s*=\s*["']?application/(?:ld\+)?json""", re.I)
+_POLICY_META = re.compile(r'<meta http-equiv="Content-Security-Policy" content="([^"<>]*)">')
+
+
+def script_hashes(html: str) -> list[str]:
+    """The CSP sources ``'sha256-…'`` of a page's inline scripts (not of data blocks such as application/json,
+    which never run), in page order, each once."""
+    out = []
+    for attrs, text in _SCRIPT.findall(html):
+        if not _DATA_TYPE.search(attrs) and not re.search(r"\bsrc\s*=", attrs, re.I):
+            digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode()
+            out.append(f"'sha256-{digest}'")
+    return list(dict.fromkeys(out))
+
+
+def page_policy(html: str | bytes) -> str | None:
+    """The Content-Security-Policy a map page declares in its <meta> (None for a page without one)."""
+    head = html[:4096].decode("utf-8", "ignore") if isinstance(html, bytes) else html[:4096]
+    found = _POLICY_META.search(head)
+    return found.group(1) if found else None
 
 
 class OfflineMap(folium.Map):
@@ -248,7 +286,7 @@ def _forecast(results: pd.DataFrame, province: Province, year: int, states: Stat
     return {
         "nam": horizon,
         "so_lan": proj["so_lan_mo_phong"],
-        "hang": {TIER_CODES[t]: last[TIER_CODES[t]] for t in TIERS},
+        "hang": {TIER_CODES[t]: last[TIER_CODES[t]] for t in TIERS if TIER_CODES[t] in last},
         "xac_suat": {m["ma"]: m["xac_suat"] for m in proj["muc_tieu"]},
     }
 
@@ -317,5 +355,16 @@ def build_map(store: Store, province: Province, year: int) -> folium.Map:
 
 
 def map_html(store: Store, province: Province, year: int) -> str:
-    """The map as one self-contained HTML page."""
-    return build_map(store, province, year).get_root().render()
+    """The map as one self-contained HTML page, with its Content-Security-Policy. The page is built with a slot
+    for its data, its scripts are hashed, and only then is the data put in the slot: were some text ever to
+    end the data's element, the script it started would have no hash, and the browser would not run it."""
+    m = build_map(store, province, year)
+    layers = next(c for c in m._children.values() if isinstance(c, NtmLayers))
+    data_json, layers.data_json = layers.data_json, DATA_SLOT
+    page = m.get_root().render()
+    policy = "; ".join(["default-src 'none'", f"script-src {' '.join(script_hashes(page))}", *PAGE_POLICY])
+    head = page.index("<head>") + len("<head>")
+    if page.count(DATA_SLOT) != 1:
+        raise RuntimeError(f"the map page must hold its data slot once, not {page.count(DATA_SLOT)} times")
+    page = f'{page[:head]}\n<meta http-equiv="Content-Security-Policy" content="{policy}">{page[head:]}'
+    return page.replace(DATA_SLOT, data_json)
