@@ -90,8 +90,10 @@ def district_state(
         have = share_of(xa, "advanced") if "nang_cao" in cat.sets else None
         if have is None:
             unknown.append(f"bộ tiêu chí {cat.id} không có bộ nâng cao để đánh giá {advanced_share:.0%} số xã nâng cao")
-        elif have < need:
+        elif have + len(no_data) < need:  # even the xã without data could not make up the number
             reasons.append(f"cần ít nhất {need} xã NTM nâng cao, mới có {have}")
+        elif have < need:
+            unknown.append(f"cần ít nhất {need} xã NTM nâng cao, có {have} (chưa tính {len(no_data)} xã chưa có số liệu)")
     if spec is None:
         unknown.append(f"bộ tiêu chí {cat.id} không có tiêu chí cấp huyện ({district_set}) trong danh mục")
     else:

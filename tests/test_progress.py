@@ -297,3 +297,12 @@ def test_target_fields_are_validated(target, message):
     doc["targets"] = [{"id": "x", "mo_ta": "x", "year": 2030, **target}]
     with pytest.raises(CatalogError, match=message):
         parse_target_set(doc, "t.yaml")
+
+
+def test_a_district_without_data_is_not_evaluated_not_failed(province):
+    """Tây Hòa with no results at all that year, its district criteria recorded met: the advanced share cannot be
+    judged, so the state is "chưa đánh giá" — never a silent fail."""
+    rows = build(province, "562", 2024, district_met=())
+    rows = rows[rows["unit"] == "562"]  # only the district's own rows
+    st, why = state(province, rows, "562", 2024)
+    assert st == "chua_danh_gia" and "10 xã chưa có số liệu" in why and "chưa tính 10 xã" in why
