@@ -33,6 +33,7 @@ from .text import fold, nfc
 GEODATA = Path(__file__).resolve().parent.parent / "geodata"
 REGISTRY_CSV = {"cu": GEODATA / "units_cu.csv", "moi": GEODATA / "units_moi.csv"}
 ELIGIBLE_CSV = GEODATA / "eligible_xa.csv"
+OPEN_END = "9999-12-31"  # valid_to of an eligible count still in force (ISO dates compare as text)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def province_codes(period: str) -> list[str]:
 def _eligible() -> pd.DataFrame:
     eligible = pd.read_csv(ELIGIBLE_CSV, dtype=str, keep_default_na=False, encoding="utf-8")
     eligible["xa"] = pd.to_numeric(eligible["xa"])
+    eligible["valid_to"] = eligible["valid_to"].replace("", OPEN_END)  # empty: still valid
     return eligible
 
 

@@ -10,14 +10,17 @@ for the exports.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from . import crosswalk
 from .criteria import DISTRICT_SET_CODES, SET_CODES, SET_NAMES_VI
 from .errors import MAX_LISTED, ErrorGroup, ImportRejected, RowError
 from .province import Province
 from .text import fold_word
+from .units import COMMUNE_TYPES, ELIGIBLE_TYPE, REFORM_DATE, registry_table
 
 HEADER = ["ma_xa", "nam", "bo_tieu_chi", "tieu_chi", "ket_qua"]
 MAX_BYTES = 20 * 1024 * 1024
@@ -201,22 +204,56 @@ def _commune_rows(df: pd.DataFrame, province: Province, errors: _Errors) -> pd.D
 
 
 def _check_units(df: pd.DataFrame, province: Province, flag: _Flag) -> pd.Series:
-    """ma_xa: the 5-digit code of a xã of the registry (phường and thị trấn are not NTM-eligible)."""
+    """ma_xa: the 5-digit code of a xã of the registry (phường, thị trấn and đặc khu are not NTM-eligible). In a
+    registry of the new units (``moi``), a code of a former unit that went into the province is named with the
+    new unit(s) it went to."""
     reg = province.registry
     communes = reg.communes()
     code_ok = df["ma_xa"].str.fullmatch(r"[0-9]{5}")
     flag(~code_ok, "ma_xa", "mã xã phải gồm đúng 5 chữ số (mã GSO), ví dụ " + reg.xa().index[0])
     known = code_ok & df["ma_xa"].isin(communes.index)
-    flag(code_ok & ~known, "ma_xa", f"không có đơn vị cấp xã mã này trong danh mục {reg.province_name}")
+    former = former_unit_messages(reg.province_code) if reg.period == "moi" else {}
+    is_former = code_ok & ~known & df["ma_xa"].isin(former.keys())
+    flag(is_former, "ma_xa", former.get, kind=f"mã của đơn vị cũ, không còn từ {_day(REFORM_DATE)}; hãy ghi theo mã đơn vị mới")
+    flag(code_ok & ~known & ~is_former, "ma_xa", f"không có đơn vị cấp xã mã này trong danh mục {reg.province_name}")
     utype = df["ma_xa"].map(communes["unit_type"])
-    not_xa = known & (utype != "xa")
+    not_xa = known & (utype != ELIGIBLE_TYPE)
 
     def message(code: str) -> str:
-        kind = "phường" if communes.at[code, "unit_type"] == "phuong" else "thị trấn"
+        kind = COMMUNE_TYPES[communes.at[code, "unit_type"]].lower()
         return f"{communes.at[code, 'name']} là {kind}, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã"
 
     flag(not_xa, "ma_xa", message, kind="mã của phường hoặc thị trấn, không thuộc diện xét nông thôn mới; chỉ nhận mã của xã")
     return known & ~not_xa
+
+
+def _day(day) -> str:  # noqa: ANN001 - a date
+    return f"{day.day}/{day.month}/{day.year}"
+
+
+@lru_cache(maxsize=8)
+def former_unit_messages(province_code: str) -> dict[str, str]:
+    """For every former unit (``cu``) that went into a new province (``moi`` code), the message refusing its code in
+    a row of the new units (where the code names no unit of the new province): its name, the day it ended and the
+    new unit(s) it went to, each with its code — all of them where it was divided — and what to write instead (the
+    new xã's code; a phường or đặc khu is not assessed). Built once per province from the 2025 crosswalk."""
+    new = registry_table("moi").set_index("code")
+    old_names = registry_table("cu").set_index("code")["name"]
+    pairs = crosswalk.table()
+    pairs = pairs[pairs["ma_cu"].isin(pairs.loc[pairs["tinh_moi"] == province_code, "ma_cu"])]
+    out = {}
+    for code, group in pairs.groupby("ma_cu"):
+        went = list(group["ma_moi"])
+        listed = ", ".join(f"{new.at[c, 'name']} ({c})" for c in went)
+        xa = [c for c in went if new.at[c, "unit_type"] == ELIGIBLE_TYPE]
+        other = [new.at[c, "name"] for c in went if c not in xa]
+        if not xa:
+            tail = "không xét nông thôn mới"
+        else:
+            tail = "hãy ghi theo mã mới " + " hoặc ".join(xa) + (f" ({', '.join(other)} không xét nông thôn mới)" if other else "")
+        where = f"nay thuộc {listed}, {tail}" if len(went) == 1 else f"nay được chia cho {listed}; {tail}"
+        out[code] = f"mã {code} — {old_names.get(code, 'đơn vị cũ')} — không còn từ {_day(REFORM_DATE)}; {where}"
+    return out
 
 
 def _check_years(df: pd.DataFrame, province: Province, flag: _Flag) -> tuple[pd.Series, pd.Series]:

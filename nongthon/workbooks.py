@@ -2,8 +2,9 @@
 
 ``workbook_for_year`` writes one workbook per reporting year: a sheet per set of the year's catalogue
 ("Tiêu chí NTM", "Nâng cao", "Kiểu mẫu") with one row per xã — code, district and name pre-filled and
-protected — and one column per criterion with a Đạt / Chưa đạt drop-down; a sheet "Chỉ tiêu" for indicator
-values; a sheet "Hướng dẫn" of instructions; and a hidden sheet "_nongthon" with the year, the catalogue and
+protected (code and name only for the units from 1 July 2025, which have no district level) — and one column per
+criterion with a Đạt / Chưa đạt drop-down; a sheet "Chỉ tiêu" for indicator values (when the catalogue lists
+indicators); a sheet "Hướng dẫn" of instructions; and a hidden sheet "_nongthon" with the year, the catalogue and
 the workbook's id (``ma_so``), under which the store keeps the moment the values were read (``issued_at``).
 Cells are pre-filled with the current results, so the same function is the year's export, and an export
 imports back unchanged.
@@ -58,10 +59,17 @@ GUIDE = "Hướng dẫn"
 INDICATORS = "Chỉ tiêu"
 SET_SHEETS = {"ntm": "Tiêu chí NTM", "nang_cao": "Nâng cao", "kieu_mau": "Kiểu mẫu"}
 FIXED = ["Mã xã", "Huyện / thị xã / TP", "Tên xã"]
+FIXED_NO_DISTRICT = ["Mã xã", "Tên xã"]  # the units from 1 July 2025: no district level
+COUNT_WORDS = {2: "hai", 3: "ba"}
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits; a number cell is read to that precision
 COLUMNS_PER_PAGE = 20  # data columns on one printed page, beside the code and name columns
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
+
+
+def _fixed(province: Province) -> list[str]:
+    """The protected columns before the data: code, district (where the registry has a district level) and name."""
+    return FIXED if not province.registry.districts().empty else FIXED_NO_DISTRICT
 
 
 def _columns(province: Province, year: int) -> dict[str, list[tuple[str, str]]]:
@@ -74,7 +82,8 @@ def _columns(province: Province, year: int) -> dict[str, list[tuple[str, str]]]:
     if "kieu_mau" in cat.sets:
         out[SET_SHEETS["kieu_mau"]] = [(r.code, f"{r.code}. {r.name_vi}") for r in cat.conditions.itertuples()]
     ind = cat.indicators[cat.indicators["set"] == "ntm"]
-    out[INDICATORS] = [(r.code, f"{r.code}. {r.name_vi} ({r.measure_unit})") for r in ind.itertuples()]
+    if len(ind):  # a catalogue whose indicators are not listed (qd51-2025) records criteria only
+        out[INDICATORS] = [(r.code, f"{r.code}. {r.name_vi} ({r.measure_unit})") for r in ind.itertuples()]
     return out
 
 
@@ -106,31 +115,33 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     workbook_id, read_at = store.issue_workbook(year)  # before the values are read: they are as of this moment or later
     values = _current_values(store, year)
     sample = store.is_sample()
+    fixed = _fixed(province)
+    lead = len(fixed)
     wb = Workbook()
     wb.remove(wb.active)
     for sheet, cols in _columns(province, year).items():
         ws = wb.create_sheet(sheet)
-        headers = FIXED + [h for _, h in cols]
+        headers = fixed + [h for _, h in cols]
         ws.append(headers)
         for cell in ws[1]:
             cell.font = Font(bold=True)
             cell.fill = HEADER_FILL
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[1].height = 105
-        ws.freeze_panes = "D2"
+        ws.freeze_panes = f"{get_column_letter(lead + 1)}2"
         for code, x in xa.iterrows():
-            ws.append([code, reg.units.at[x["district_code"], "name"], x["name"]] + [values.get((sheet, code, c)) for c, _ in cols])
+            district = [reg.units.at[x["district_code"], "name"]] if lead == len(FIXED) else []
+            ws.append([code, *district, x["name"]] + [values.get((sheet, code, c)) for c, _ in cols])
         last = ws.max_row
         for row in ws.iter_rows(min_row=2, max_row=last):
-            for cell in row[:3]:
+            for cell in row[:lead]:
                 cell.fill = LOCKED_FILL
                 cell.number_format = "@"
-            for cell in row[3:]:
+            for cell in row[lead:]:
                 cell.protection = Protection(locked=False)
-        ws.column_dimensions["A"].width = 8
-        ws.column_dimensions["B"].width = 20
-        ws.column_dimensions["C"].width = 22
-        for i in range(4, len(headers) + 1):
+        for letter, width in zip("ABC", [8, 20, 22] if lead == len(FIXED) else [8, 22]):
+            ws.column_dimensions[letter].width = width
+        for i in range(lead + 1, len(headers) + 1):
             ws.column_dimensions[get_column_letter(i)].width = 11  # "Chưa đạt" and the drop-down arrow
         kinds = dict(zip(cat.indicators["code"], cat.indicators["kind"]))
         choice = DataValidation(
@@ -152,14 +163,14 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
         )
         ws.add_data_validation(choice)
         ws.add_data_validation(number)
-        for i, (code, _) in enumerate(cols, start=4):
+        for i, (code, _) in enumerate(cols, start=lead + 1):
             rng = f"{get_column_letter(i)}2:{get_column_letter(i)}{last}"
             numeric = sheet == INDICATORS and kinds.get(code) in ("minimum", "maximum", "absence")
             (number if numeric else choice).add(rng)
         ws.protection.sheet = True
         ws.protection.formatColumns = False
         ws.protection.formatRows = False
-        _print_setup(ws, f"{sheet} — năm {year}", pages_wide=-(-len(cols) // COLUMNS_PER_PAGE))
+        _print_setup(ws, f"{sheet} — năm {year}", pages_wide=-(-len(cols) // COLUMNS_PER_PAGE), fixed=lead)
     guide = wb.create_sheet(GUIDE)
     lines = [
         f"Sổ kết quả xây dựng nông thôn mới năm {year} — {reg.province_name}",
@@ -168,8 +179,11 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
         "Cách nhập:",
         f"• Trang '{SET_SHEETS['ntm']}': mỗi dòng một xã, mỗi cột một tiêu chí; chọn {MET_LABEL} hoặc {NOT_MET_LABEL} trong danh sách; để trống nếu chưa đánh giá.",
         "• Trang 'Nâng cao' và 'Kiểu mẫu' (nếu có): tương tự, cho các xã xét NTM nâng cao / kiểu mẫu.",
-        f"• Trang '{INDICATORS}': giá trị các chỉ tiêu (số, dấu chấm hoặc dấu phẩy thập phân) hoặc {MET_LABEL} / {NOT_MET_LABEL}.",
-        "• Ba cột đầu (mã xã, huyện, tên xã) đã khóa: không sửa, không thêm xã, không đổi tên trang.",
+        f"• Trang '{INDICATORS}': giá trị các chỉ tiêu (số, dấu chấm hoặc dấu phẩy thập phân) hoặc {MET_LABEL} / {NOT_MET_LABEL}."
+        if INDICATORS in wb.sheetnames
+        else "• Bộ tiêu chí chưa có danh mục chỉ tiêu: kết quả ghi ở cấp tiêu chí.",
+        f"• {'Ba cột đầu (mã xã, huyện, tên xã)' if lead == len(FIXED) else 'Hai cột đầu (mã xã, tên xã)'} đã khóa: "
+        "không sửa, không thêm xã, không đổi tên trang.",
         "• Chỉ nhập giá trị, không dùng công thức. Có thể xóa dòng trống; các trang khác trong tệp sẽ được bỏ qua.",
         "• Tải lên để kiểm tra trước (không ghi): nongthon import TỆP.xlsx --dry-run, hoặc POST /api/imports?dry_run=true.",
         "• Nhập cùng một tệp hai lần không làm thay đổi gì ở lần thứ hai; mọi thay đổi được lưu lịch sử (ai, khi nào, từ gì thành gì).",
@@ -194,10 +208,10 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     return buf.getvalue()
 
 
-def _print_setup(ws, title: str, titles: bool = True, pages_wide: int = 1) -> None:  # noqa: ANN001 - Worksheet
+def _print_setup(ws, title: str, titles: bool = True, pages_wide: int = 1, fixed: int = len(FIXED)) -> None:  # noqa: ANN001 - Worksheet
     """Landscape A4, as many pages down as the rows need but ``pages_wide`` pages across (one for the criteria
-    sheets; more for the 54 indicators, which would be unreadable on one); the header row and the code,
-    district and name columns repeat on every page; the sheet and year at the top, page numbers at the foot."""
+    sheets; more for the 54 indicators, which would be unreadable on one); the header row and the ``fixed``
+    columns (code, district where there is one, name) repeat on every page; the sheet and year at the top, page numbers at the foot."""
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -207,7 +221,7 @@ def _print_setup(ws, title: str, titles: bool = True, pages_wide: int = 1) -> No
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     if titles:
         ws.print_title_rows = "1:1"
-        ws.print_title_cols = "A:C"
+        ws.print_title_cols = f"A:{get_column_letter(fixed)}"
     ws.oddHeader.center.text = title
     ws.oddFooter.center.text = "Trang &P / &N"
 
@@ -421,6 +435,8 @@ def _read(wb, source: str, province: Province) -> tuple[int, pd.DataFrame, list[
             ],
         )
     expected = _columns(province, year)
+    fixed = _fixed(province)
+    lead = len(fixed)  # the protected columns before the data
     warnings = [f"Bỏ qua trang '{name}' (không thuộc mẫu)." for name in wb.sheetnames if name not in expected and name not in (GUIDE, META)]
     errors: list[RowError] = []
     records: list[dict] = []
@@ -433,13 +449,14 @@ def _read(wb, source: str, province: Province) -> tuple[int, pd.DataFrame, list[
                 )
             continue
         header = [_cell_text(c.value) for c in next(_rows(wb, sheet), ())]
-        if [fold(h) for h in header[:3]] != [fold(h) for h in FIXED]:
-            errors.append(RowError(1, "A–C", " | ".join(header[:3]), f"ba cột đầu phải là {', '.join(FIXED)}", sheet))
+        if [fold(h) for h in header[:lead]] != [fold(h) for h in fixed]:
+            span = f"A–{get_column_letter(lead)}"
+            errors.append(RowError(1, span, " | ".join(header[:lead]), f"{COUNT_WORDS[lead]} cột đầu phải là {', '.join(fixed)}", sheet))
             continue
         by_header = {fold(h): code for code, h in cols}
         by_code = {fold(code): code for code, _ in cols}
         col_codes: dict[int, str] = {}
-        for i, h in enumerate(header[3:], start=4):
+        for i, h in enumerate(header[lead:], start=lead + 1):
             if not h:
                 continue
             code = by_header.get(fold(h)) or by_code.get(fold(h.split(". ", 1)[0].strip()))
@@ -465,7 +482,7 @@ def _read(wb, source: str, province: Province) -> tuple[int, pd.DataFrame, list[
                 errors.append(RowError(n, "A (Mã xã)", unit, f"xã này đã có ở dòng {seen[unit]}; mỗi xã chỉ một dòng", sheet))
                 continue
             seen[unit] = n
-            for i, c in enumerate(cells[3:], start=4):
+            for i, c in enumerate(cells[lead:], start=lead + 1):
                 code = col_codes.get(i)
                 if code is None or c.value is None or _cell_text(c.value) == "":
                     continue

@@ -130,6 +130,7 @@ AS_OF_ROUTES = {
     "/api/communes/{code}": {},
     "/api/summary": {"year": 2023},
     "/api/progress": {"year": 2023},
+    "/api/history/units": {"year": 2023, "don_vi": "moi"},
 }
 
 

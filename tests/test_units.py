@@ -91,7 +91,7 @@ def test_new_dak_lak_has_no_district_level():
     assert reg.communes()["district_code"].isna().all()
     assert list(reg.find_commune("phu hoa 2").index) == ["22303"]
     assert reg.find_commune("phu hoa 2", district_code="563").empty
-    assert reg.official_xa_count(2026) is None  # no official count recorded for the new province yet
+    assert reg.official_xa_count(2026) == 88  # geodata/eligible_xa.csv: 88 xã from 2025-07-01
 
 
 def test_a_former_unit_is_unknown_in_the_new_registry():
