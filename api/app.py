@@ -2,49 +2,72 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import sqlalchemy.exc as sa_exc
 from fastapi import Body, Depends, FastAPI, File, Header, Query, Request, Response, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi_offline import FastAPIOffline
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 from starlette.exceptions import HTTPException
 
 from nongthon import entries
 from nongthon.accounts import User, authenticate
-from nongthon.errors import NongthonError
+from nongthon.closeout import closeout_report
+from nongthon.errors import InvalidParameter, NongthonError
+from nongthon.history import history_units
 from nongthon.layers import commune_detail, summary
-from nongthon.maps import map_html
+from nongthon.maps import map_html, page_policy
 from nongthon.progress import progress_report
-from nongthon.projection import projection_report
+from nongthon.projection import check_projection, projection_report
 from nongthon.province import Province, load_province
 from nongthon.store import Store
 from nongthon.workbooks import workbook_for_year
 
-from .cache import LayerCache, Payload, none_match
+from .cache import Answers, LayerCache, Payload, respond
 from .errors import PayloadTooLarge, PreconditionRequired, database_busy, http_error, nongthon_error, server_error, validation_error
+from .headers import secure
+from .jobs import Busy, JobPool
 from .limits import BodyLimits
 from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
-AS_OF_DOC = "Thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z): dữ liệu như đã biết lúc đó."
+AS_OF_DOC = (
+    "Thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z, 2024-06-30T07:00:00+07:00 hoặc ngày 2024-06-30; không có múi giờ là giờ UTC): "
+    "dữ liệu như đã biết lúc đó. Không nhận số (giây Unix)."
+)
+
+
+def _not_a_number(value: object) -> object:
+    """as_of is a moment in ISO 8601. A bare number is refused: pydantic would read it as Unix seconds (or
+    milliseconds past 2·10¹⁰), so as_of=2023 would silently mean 1970-01-01T00:33:43Z."""
+    if isinstance(value, str | int | float) and re.fullmatch(r"\s*[+-]?[0-9.]+([eE][+-]?[0-9]+)?\s*", str(value)):
+        raise PydanticCustomError(
+            "as_of_number", "phải là thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z hoặc ngày 2024-06-30), không nhận số (giây Unix)"
+        )
+    return value
+
+
+AsOf = Annotated[datetime | None, BeforeValidator(_not_a_number), Query(description=AS_OF_DOC)]  # every as_of parameter
 
 
 def send(request: Request, payload: Payload) -> Response:
     """The cached payload, gzip when the client accepts it, 304 when If-None-Match names the ETag of the
     representation it would get (gzip and identity each have their own)."""
-    body, etag, encoding = payload.representation(request.headers.get("accept-encoding", ""))
-    headers = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding"}
-    if none_match(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    if encoding:
-        headers["Content-Encoding"] = encoding
-    return Response(body, media_type=payload.media_type, headers=headers)
+    return respond(payload, request.headers)
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: what /map answers, each as an HTML page (errors too: outside /api an error is a page for people, api/errors.py)
+PAGE_ANSWERS = {200: "Bản đồ (trang HTML)", 401: "Cần mã truy cập (khi đọc cần tài khoản xem)", 422: "Tham số không hợp lệ (trang HTML)"}
 
 
 def bearer(request: Request) -> str | None:
@@ -57,13 +80,24 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     store = Store.open(settings.db)
     province = province or load_province()
     cache = LayerCache(store, province)
+    # projections run in worker processes of their own, never in the threads that serve reads (api/jobs.py)
+    jobs = JobPool(settings.db, province, cache, settings.projection_workers, settings.projection_queue, settings.projection_retry_after)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        yield
+        jobs.close()  # queued projections cancelled, running ones abandoned: the server stops within seconds
+
     # /docs and /redoc from the assets in the fastapi-offline package, not a CDN: they work with no internet
     app = FastAPIOffline(
         title="nongthon",
         description="Theo dõi xây dựng nông thôn mới theo từng xã — lớp bản đồ (GeoJSON), báo cáo và bản đồ cho lãnh đạo.",
         version="0.1.0",
+        lifespan=lifespan,
     )
-    app.state.store, app.state.province, app.state.cache = store, province, cache
+    app.state.store, app.state.province, app.state.cache, app.state.jobs = store, province, cache, jobs
+    # a cached read asked again is answered in front of the routes while the data version is the same (api/cache.py)
+    answers = None if settings.require_viewer else Answers(cache)
     app.add_exception_handler(NongthonError, nongthon_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(sa_exc.OperationalError, database_busy)
@@ -76,90 +110,205 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         limit_for=lambda scope: settings.max_upload_bytes if scope["path"] == "/api/imports" else settings.max_json_bytes,
         bearer=bearer,
     )
+    if answers is not None:
+        app.add_middleware(answers.wrap)
+    secure(app)  # nosniff on every response; a Content-Security-Policy and a frame policy on every page (api/headers.py)
 
-    def reader(request: Request) -> User | None:
-        """Reads are open unless the setting requires at least a viewer token."""
-        return authenticate(store, bearer(request)) if settings.require_viewer else None
+    async def reader(request: Request) -> User | None:
+        """Reads are open unless the setting requires at least a viewer token (checked in a worker thread: the
+        accounts are in the database)."""
+        return await run_in_threadpool(authenticate, store, bearer(request)) if settings.require_viewer else None
+
+    reading = [Depends(reader)] if settings.require_viewer else []  # the cached reads: no dependency to solve when reads are open
 
     def writer(request: Request) -> User:
         user = authenticate(store, bearer(request))
         user.check_write(province.registry)
         return user
 
-    def year_or_latest(year: int | None) -> int:
-        if year is not None:
-            return year
-        stored = set(store.years_with_data())
-        years = [y for y in province.catalogs.years() if y in stored]
-        return max(years) if years else max(province.catalogs.years())
+    def year_or_latest(year: int | None, version: tuple | None = None) -> int | None:
+        return year if year is not None else cache.default_year(version)
+
+    async def cached(request: Request, read: Callable[[tuple | None], Payload | None], own: Callable[[Payload], dict] | None = None) -> Response:
+        """A cached read, ``read(version)``: answered on the event loop when the response is in memory for the
+        data version this process knows (no database, no thread), and that answer kept for the next request of
+        the same URL (api/cache.py, Answers); otherwise — the version is due for a check (every 0.25 s) or the
+        response for a build — ``read(None)`` runs in a worker thread. ``own``: the response's own headers."""
+        known = cache.known_version()
+        payload = None if known is None else read(known)
+        if payload is None:
+            payload = await run_in_threadpool(read, None)
+            return respond(payload, request.headers, own(payload) if own else None)
+        extra = own(payload) if own else None
+        if answers is not None:
+            answers.keep(request.scope, known, payload, extra)
+        return respond(payload, request.headers, extra)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/map")
 
-    @app.get("/api/layers/communes", summary="Lớp xã (GeoJSON)", response_class=Response, dependencies=[Depends(reader)])
-    def communes_layer(
+    @app.get("/api/layers/communes", summary="Lớp xã (GeoJSON)", response_class=Response, dependencies=reading)
+    async def communes_layer(
         request: Request,
         year: int | None = Query(None, description=YEAR_DOC),
         criterion: int | None = Query(None, description="Số tiêu chí (1–19): thêm trạng thái của tiêu chí đó để tô màu."),
-        as_of: datetime | None = Query(None, description=AS_OF_DOC),
+        as_of: AsOf = None,
         detail: str = Query("default", description="default (đơn giản hóa, ~1 m) hoặc full (hình học đầy đủ)."),
     ) -> Response:
         """Every commune-level unit with its tier, criteria met and the status of each criterion; see the README."""
-        return send(request, cache.communes(year_or_latest(year), None if criterion is None else str(criterion), as_of, detail))
+        which = None if criterion is None else str(criterion)
 
-    @app.get("/api/layers/districts", summary="Lớp huyện (GeoJSON)", response_class=Response, dependencies=[Depends(reader)])
-    def districts_layer(
+        def read(version: tuple | None) -> Payload | None:
+            y = year_or_latest(year, version)
+            return None if y is None else cache.communes(y, which, as_of, detail, version=version)
+
+        return await cached(request, read)
+
+    @app.get("/api/layers/districts", summary="Lớp huyện (GeoJSON)", response_class=Response, dependencies=reading)
+    async def districts_layer(
         request: Request,
         year: int | None = Query(None, description=YEAR_DOC),
-        as_of: datetime | None = Query(None, description=AS_OF_DOC),
+        as_of: AsOf = None,
         detail: str = Query("default"),
     ) -> Response:
-        return send(request, cache.districts(year_or_latest(year), as_of, detail))
+        def read(version: tuple | None) -> Payload | None:
+            y = year_or_latest(year, version)
+            return None if y is None else cache.districts(y, as_of, detail, version=version)
 
-    @app.get("/api/communes/{code}", summary="Chi tiết một xã qua các năm", response_class=Response, dependencies=[Depends(reader)])
-    def commune(request: Request, code: str, as_of: datetime | None = Query(None, description=AS_OF_DOC)) -> Response:
-        entries.commune_unit(province, code)  # 404 with the allowed form for an unknown code
-        return send(request, cache.document("commune", commune_detail, code, as_of))
+        return await cached(request, read)
 
-    @app.get("/api/summary", summary="Báo cáo tổng hợp theo huyện và toàn tỉnh", response_class=Response, dependencies=[Depends(reader)])
-    def summary_route(
-        request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: datetime | None = Query(None, description=AS_OF_DOC)
+    @app.get("/api/communes/{code}", summary="Chi tiết một xã qua các năm", response_class=Response, dependencies=reading)
+    async def commune(request: Request, code: str, as_of: AsOf = None) -> Response:
+        def read(version: tuple | None) -> Payload | None:
+            if version is None:  # a response in memory is of a known code
+                entries.commune_unit(province, code)  # 404 with the allowed form for an unknown code
+            return cache.document("commune", commune_detail, code, as_of, version=version)
+
+        return await cached(request, read)
+
+    @app.get("/api/summary", summary="Báo cáo tổng hợp theo huyện và toàn tỉnh", response_class=Response, dependencies=reading)
+    async def summary_route(request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: AsOf = None) -> Response:
+        def read(version: tuple | None) -> Payload | None:
+            y = year_or_latest(year, version)
+            return None if y is None else cache.document("summary", summary, y, as_of, version=version)
+
+        return await cached(request, read)
+
+    @app.get(
+        "/api/history/units",
+        summary="Một năm theo đơn vị cũ hoặc mới: xã mới với trạng thái suy ra từ các xã cũ (không phải hạng) và quyết định đã có",
+        response_class=Response,
+        dependencies=reading,
+        responses={422: {"description": "don_vi không phải cu hoặc moi; don_vi=cu cho năm từ 2026 (từ 2026 chỉ còn đơn vị mới)"}},
+    )
+    async def history_units_route(
+        request: Request,
+        year: int | None = Query(None, description=YEAR_DOC),
+        don_vi: str | None = Query(
+            None,
+            description="cu (đơn vị trước 1/7/2025; mặc định cho năm đến 2025) hoặc moi (xã mới). Từ 2026 chỉ còn đơn vị mới: cu là lỗi 422.",
+        ),
+        as_of: AsOf = None,
     ) -> Response:
-        return send(request, cache.document("summary", summary, year_or_latest(year), as_of))
+        """A year before 2026 in the new units: each new xã's derived state from its former xã (trang_thai_suy_ra, suy_ra:
+        true — never a tier) and the decision taken for the new xã; or, with don_vi=cu, the former units with their own state."""
+
+        def read(version: tuple | None) -> Payload | None:
+            y = year_or_latest(year, version)
+            return None if y is None else cache.document("history_units", history_units, y, don_vi, as_of, version=version)
+
+        return await cached(request, read)
 
     @app.get(
         "/api/progress",
         summary="Tiến độ so với mục tiêu và mốc (tỷ lệ thực tế, trạng thái từng mốc)",
         response_class=Response,
-        dependencies=[Depends(reader)],
+        dependencies=reading,
     )
-    def progress_route(
-        request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: datetime | None = Query(None, description=AS_OF_DOC)
-    ) -> Response:
-        return send(request, cache.document("progress", progress_report, year_or_latest(year), as_of))
+    async def progress_route(request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: AsOf = None) -> Response:
+        def read(version: tuple | None) -> Payload | None:
+            y = year_or_latest(year, version)
+            return None if y is None else cache.document("progress", progress_report, y, as_of, version=version)
+
+        return await cached(request, read)
+
+    @app.get(
+        "/api/closeout",
+        summary="Báo cáo tổng kết giai đoạn (2021–2025): tỷ lệ cuối kỳ so với mục tiêu, các mốc, tiêu chí, dự báo so với thực tế",
+        response_class=Response,
+        dependencies=reading,
+        responses={404: {"description": "Giai đoạn không có báo cáo tổng kết; thông báo nêu các giai đoạn có"}},
+    )
+    async def closeout_route(request: Request, period: str = Query("2021-2025", description="Giai đoạn, ví dụ 2021-2025")) -> Response:
+        def read(version: tuple | None) -> Payload | None:
+            return cache.document("closeout", closeout_report, period, version=version)
+
+        return await cached(request, read)
+
+    def token_user(request: Request) -> User | None:
+        """The account of the token sent, if any (a wrong token is 401); a token is needed when reads need one."""
+        token = bearer(request)
+        return authenticate(store, token) if token or settings.require_viewer else None
 
     @app.get(
         "/api/projections",
         summary="Dự báo Monte Carlo đến năm đích, xác suất đạt từng mục tiêu và mốc",
         response_class=Response,
-        dependencies=[Depends(reader)],
+        responses={
+            422: {"description": "runs quá giới hạn của người gọi, hoặc horizon sau năm cuối của bộ tiêu chí và bộ mục tiêu"},
+            429: {"description": "Đã đủ số dự báo đang chạy và đang chờ; thử lại sau số giây trong Retry-After"},
+        },
     )
-    def projections_route(
+    async def projections_route(
         request: Request,
-        horizon: int = Query(2025, description="Năm đích"),
-        runs: int = Query(1000, description="Số lần mô phỏng (1–10000)"),
+        horizon: int = Query(2025, description="Năm đích: đến năm cuối mà bộ tiêu chí hoặc bộ mục tiêu của tỉnh áp dụng"),
+        runs: int = Query(1000, description="Số lần mô phỏng: 1–2000 khi không có mã truy cập, đến 10000 với quyền biên tập, quản trị"),
         start_year: int | None = Query(
             None,
             description="Năm bắt đầu (mặc định: năm cuối có số liệu trước năm đích, ghi trong nam_bat_dau_ghi_chu); tốc độ ước lượng từ số liệu đến năm này",
         ),
+        user: User | None = Depends(token_user),
     ) -> Response:
-        """Cached per version of the data. ``muc_tieu``: [{ma, mo_ta, xac_suat}] for every target and milestone."""
-        return send(request, cache.document("projections", projection_report, horizon, runs, start_year))
+        """Cached per version of the data. ``muc_tieu``: [{ma, mo_ta, xac_suat}] for every target and milestone.
+        Computed in worker processes of their own, never in the threads that serve reads (api/jobs.py): identical
+        requests share one computation, and when as many are running and waiting as the settings allow, 429."""
+        limit = settings.max_runs_editor if user is not None and user.role in ("admin", "editor") else settings.max_runs_public
+        if runs > limit:
+            who = "người đọc không có mã truy cập" if user is None else "tài khoản quyền xem"
+            raise InvalidParameter(
+                f"runs={runs} vượt giới hạn {limit} lần mô phỏng cho {who}; mã truy cập của tài khoản biên tập hoặc quản trị "
+                f"(tiêu đề Authorization: Bearer <mã truy cập>) nâng giới hạn lên {settings.max_runs_editor}."
+            )
 
-    @app.get("/map", summary="Bản đồ cho lãnh đạo", response_class=Response, dependencies=[Depends(reader)])
-    def map_page(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:
-        return send(request, cache.document("map", map_html, year_or_latest(year), media_type="text/html; charset=utf-8"))
+        def prepare() -> tuple:  # quick checks and the data version, in a thread: they read the database
+            check_projection(province, store.years_with_data(), horizon, runs, start_year)
+            return store.data_version()
+
+        depends = await run_in_threadpool(prepare)
+        try:
+            payload = await jobs.document(("projections", horizon, runs, start_year), depends, projection_report, horizon, runs, start_year)
+        except Busy as exc:
+            return JSONResponse({"loi": str(exc)}, status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
+        return send(request, payload)
+
+    @app.get(
+        "/map",
+        summary="Bản đồ cho lãnh đạo",
+        response_class=Response,
+        dependencies=reading,
+        responses={code: {"description": what, "content": {"text/html": {"schema": {"type": "string"}}}} for code, what in PAGE_ANSWERS.items()},
+    )
+    async def map_page(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:
+        def read(version: tuple | None) -> Payload | None:
+            y = year_or_latest(year, version)
+            return None if y is None else cache.document("map", map_html, y, media_type="text/html; charset=utf-8", version=version)
+
+        def own(payload: Payload) -> dict:  # the page's own policy: its scripts by hash
+            policy = page_policy(payload.body)
+            return {"Content-Security-Policy": policy} if policy else {}
+
+        return await cached(request, read, own)
 
     @app.get(
         "/api/communes/{code}/assessments/{year}",
@@ -225,7 +374,12 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             headers={"ETag": done.etag},
         )
 
-    @app.post("/api/recognitions", summary="Ghi quyết định công nhận (hoặc thu hồi)", status_code=201)
+    @app.post(
+        "/api/recognitions",
+        summary="Ghi quyết định công nhận (hoặc thu hồi)",
+        status_code=201,
+        responses={200: {"description": "Quyết định này (cùng xã, hạng, thao tác, số và ngày) đã được ghi: id của nó, không ghi thêm"}},
+    )
     def post_recognition(
         body: dict = Body(
             ...,
@@ -233,8 +387,12 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         ),
         user: User = Depends(writer),
     ) -> JSONResponse:
-        rid = entries.record_recognition(store, province, user, body)
-        return JSONResponse({"id": rid}, status_code=201)
+        """Idempotent: the same decision sent again (a retry after a lost answer) is not recorded twice; 200 with
+        the id recorded first and da_co: true, where a new decision gets 201."""
+        done = entries.record_recognition(store, province, user, body)
+        if done.new:
+            return JSONResponse({"id": done.id, "da_co": False}, status_code=201)
+        return JSONResponse({"id": done.id, "da_co": True, "thong_bao": done.message}, status_code=200)
 
     @app.get(
         "/api/communes/{code}/history", summary="Lịch sử thay đổi của một xã: ai, khi nào, từ gì thành gì", dependencies=[Depends(reader)]
@@ -242,7 +400,13 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     def commune_history(code: str) -> JSONResponse:
         return JSONResponse(entries.history(store, province, code))
 
-    @app.get("/api/templates/{year}.xlsx", summary="Sổ Excel của một năm (mẫu nhập và bản xuất)", dependencies=[Depends(reader)])
+    @app.get(
+        "/api/templates/{year}.xlsx",
+        summary="Sổ Excel của một năm (mẫu nhập và bản xuất)",
+        response_class=Response,
+        dependencies=[Depends(reader)],
+        responses={200: {"description": "Sổ Excel (.xlsx)", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+    )
     def template(year: int) -> Response:
         province.catalogs.for_year(year)
         name = f"nong-thon-moi-{year}.xlsx"

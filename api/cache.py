@@ -5,6 +5,11 @@ Geometry is cached per boundary version and properties per results version, so a
 only the properties, and an import of boundaries only the geometry. Every store is bounded: responses and
 property sets by count (any ``as_of``, ``runs``, ``horizon`` … makes a new key), geometry to the current
 boundary version. Building the documents is the library's job (``nongthon.layers`` and the others).
+
+The data version is read from the database at most every ``FRESH_FOR`` seconds, and at once after a write
+through this process's store (``Store.data_version(max_age)``); ``Answers`` answers a URL asked again from
+memory, in front of the routes, while that version holds. A cached read thus costs about what sending its
+bytes costs (benchmarks/bench_layers.py).
 """
 
 from __future__ import annotations
@@ -13,9 +18,14 @@ import gzip
 import hashlib
 import json
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nongthon.boundaries import BoundaryLayer, current_layer
 from nongthon.layers import (
@@ -64,6 +74,23 @@ def none_match(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag.removeprefix("W/") in tags
 
 
+def respond(payload: Payload, headers: Headers, extra: dict[str, str] | None = None) -> Response:
+    """The cached payload for a request with these headers: gzip when the client accepts it, 304 when
+    If-None-Match names the ETag of the representation it would get (gzip and identity each have their own).
+    ``extra``: headers of the response's own (a page's policy)."""
+    body, etag, encoding = payload.representation(headers.get("accept-encoding", ""))
+    out = {"ETag": etag, "Cache-Control": "no-cache", "Vary": "Accept-Encoding", **(extra or {})}
+    if none_match(headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=out)
+    if encoding:
+        out["Content-Encoding"] = encoding
+    return Response(body, media_type=payload.media_type, headers=out)
+
+
+#: seconds a data version read from the database is trusted: the longest a write by another process goes unseen
+FRESH_FOR = 0.25
+
+
 def as_of_key(as_of: datetime | str | None) -> str | None:
     return None if as_of is None else to_utc_naive(as_of).isoformat()
 
@@ -71,16 +98,24 @@ def as_of_key(as_of: datetime | str | None) -> str | None:
 class LayerCache:
     """Responses built once per version of the data and served from memory.
 
-    ``get_*`` reads the store's data version (one cheap query), and rebuilds a response only when the part
-    of the data it depends on changed: geometry on a boundary import, properties on a write of results or
-    recognitions. Writes from another process (the CLI while the server runs) are seen at the next request."""
+    A response is rebuilt only when the part of the data it depends on changed: geometry on a boundary import,
+    properties on a write of results or recognitions. The data version comes from the store without a query
+    per request (``Store.data_version(max_age)``): a write through this process's store is seen at the next
+    request, a write by another process (the CLI while the server runs, another worker) within ``fresh_for``
+    seconds, when the version is read from the database again.
+
+    Every getter takes ``version``: given one (``known_version()``), it answers only from memory — the response
+    kept for that version, or None — so that a server can answer hits on its event loop and send only misses
+    (a build, or a version due for a check) to a thread."""
 
     max_entries = 256  # responses
     max_properties = 32  # property sets (one per layer, year, criterion and as_of), about 150 kB each for a province
 
-    def __init__(self, store: Store, province: Province):
+    def __init__(self, store: Store, province: Province, fresh_for: float = FRESH_FOR):
         self.store = store
         self.province = province
+        self.fresh_for = fresh_for
+        self._years: tuple[tuple, int] | None = None  # (data version, the default year)
         self._lock = threading.RLock()
         self._geometry: dict[tuple, tuple[dict[str, str], dict[str, str], BoundaryLayer]] = {}
         self._responses: OrderedDict[tuple, tuple[tuple, Payload]] = OrderedDict()  # least recently used first
@@ -164,18 +199,55 @@ class LayerCache:
             self.put(key, depends, payload)
             return payload
 
-    def communes(self, year: int, criterion: str | None = None, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
-        return self._layer("communes", year, criterion, as_of, detail)
+    def version(self) -> tuple[int, int, int]:
+        """The data version, read from the database at most every ``fresh_for`` seconds (at once after a write
+        through this store)."""
+        return self.store.data_version(self.fresh_for)
 
-    def districts(self, year: int, as_of: datetime | str | None = None, detail: str = "default") -> Payload:
-        return self._layer("districts", year, None, as_of, detail)
+    def known_version(self) -> tuple[int, int, int] | None:
+        """``version()`` when it needs no query, else None."""
+        return self.store.known_data_version(self.fresh_for)
 
-    def _layer(self, kind: str, year: int, criterion: str | None, as_of: datetime | str | None, detail: str) -> Payload:
+    def default_year(self, version: tuple | None = None) -> int | None:
+        """The latest year of the catalogues that has stored results (the catalogues' last year when none has):
+        what a request without a year gets. Kept per data version; with ``version``, only what is kept for it."""
+        versions = version or self.version()
+        known = self._years
+        if known is not None and known[0] == versions:
+            return known[1]
+        if version is not None:
+            return None
+        stored = set(self.store.years_with_data())  # read after the version: at least as recent
+        years = self.province.catalogs.years()
+        year = max([y for y in years if y in stored] or years)
+        self._years = (versions, year)
+        return year
+
+    def communes(
+        self,
+        year: int,
+        criterion: str | None = None,
+        as_of: datetime | str | None = None,
+        detail: str = "default",
+        version: tuple | None = None,
+    ) -> Payload | None:
+        return self._layer("communes", year, criterion, as_of, detail, version)
+
+    def districts(
+        self, year: int, as_of: datetime | str | None = None, detail: str = "default", version: tuple | None = None
+    ) -> Payload | None:
+        return self._layer("districts", year, None, as_of, detail, version)
+
+    def _layer(
+        self, kind: str, year: int, criterion: str | None, as_of: datetime | str | None, detail: str, version: tuple | None
+    ) -> Payload | None:
         check_detail(detail)
         check_year(self.province, year)
-        results_v, recog_v, boundary_v = self.store.data_version()
         as_of = to_utc_naive(as_of) if as_of is not None else None
         key = (kind, year, criterion, as_of_key(as_of))
+        if version is not None:
+            return self.peek((*key, detail), version)
+        results_v, recog_v, boundary_v = self.version()
 
         def build() -> Payload:
             communes, districts, layer = self.geometry(boundary_v, detail)
@@ -188,16 +260,18 @@ class LayerCache:
 
         return self._cached((*key, detail), (results_v, recog_v, boundary_v), build)
 
-    def document(self, name: str, builder, *args, media_type: str = "application/json") -> Payload:  # noqa: ANN001 - callable
+    def document(self, name: str, builder, *args, media_type: str = "application/json", version: tuple | None = None) -> Payload | None:  # noqa: ANN001
         """Any document derived from the data (summary, commune details, the map page): ``builder(store,
         province, *args)`` returns a dict (sent as JSON) or a str (sent as is). Rebuilt when the data changes."""
         key = (name, *[as_of_key(a) if isinstance(a, datetime) else a for a in args])
+        if version is not None:
+            return self.peek(key, version)
 
         def build() -> Payload:
             out = builder(self.store, self.province, *args)
             return Payload.of(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False), media_type)
 
-        return self._cached(key, self.store.data_version(), build)
+        return self._cached(key, self.version(), build)
 
     def _properties(self, key: tuple, versions: tuple, builder, *args):  # noqa: ANN001, ANN202
         """Properties are shared by every detail of a layer: built once per results version, the
@@ -214,3 +288,41 @@ class LayerCache:
                 self._props.move_to_end(key)
                 self._evict(self._props, self.max_properties, "properties")
             return built
+
+
+class Answers:
+    """The latest answers of the cached reads by URL, sent in front of the routes (a pure ASGI wrapper).
+
+    A route that answered a GET from memory hands its payload here (``keep``) with the data version it is for,
+    under the request's path and query string. A GET of the same URL is then answered here — no routing, no
+    parameter parsing, no thread — for as long as the data version this process knows (``known_version``) is
+    that one; anything else goes on to the routes. Only for reads that depend on nothing but the URL and the
+    data (not when reads need a token). At most ``limit`` URLs, the oldest forgotten first, each holding its
+    payload weakly: what the response cache lets go is not kept here. Used only on the event loop."""
+
+    limit = 256
+
+    def __init__(self, cache: LayerCache) -> None:
+        self.cache = cache
+        self._by_url: dict[tuple[str, bytes], tuple[tuple, weakref.ref[Payload], dict[str, str] | None]] = {}
+
+    def keep(self, scope: Scope, version: tuple, payload: Payload, extra: dict[str, str] | None = None) -> None:
+        url = (scope["path"], scope["query_string"])
+        self._by_url.pop(url, None)
+        self._by_url[url] = (version, weakref.ref(payload), extra)
+        if len(self._by_url) > self.limit:
+            del self._by_url[next(iter(self._by_url))]
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        """``app`` with the kept answers in front of it (for ``add_middleware``)."""
+
+        async def front(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and scope["method"] == "GET":
+                kept = self._by_url.get((scope["path"], scope["query_string"]))
+                payload = None if kept is None or kept[0] != self.cache.known_version() else kept[1]()
+                if payload is not None:
+                    await respond(payload, Headers(scope=scope), kept[2])(scope, receive, send)
+                    return
+            await app(scope, receive, send)
+
+        return front

@@ -118,7 +118,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--csv", action="store_true", help="in CSV (ma_don_vi, ten_don_vi, so_xa, …)")
     p.add_argument("--as-of", default=None, help="thời điểm (ISO 8601, UTC)")
+    p.add_argument(
+        "--don-vi",
+        default=None,
+        help="đơn vị để xem: cu (trước 1/7/2025; mặc định đến 2025) hoặc moi (xã mới, trạng thái suy ra từ các xã cũ; năm đến 2025)",
+    )
     p.add_argument("-o", "--output", type=Path, default=None)
+
+    p = sub.add_parser("closeout", parents=[common], help="báo cáo tổng kết giai đoạn (2021–2025): tỷ lệ cuối kỳ, mốc, tiêu chí, dự báo")
+    p.add_argument("--period", default="2021-2025", help="giai đoạn (mặc định 2021-2025)")
+    p.add_argument("--csv", action="store_true", help="in bảng chính dạng CSV (so_lieu, nam_so_lieu, ma_muc_tieu, ty_le, trang_thai, …)")
+    p.add_argument("--html", action="store_true", help="ghi trang HTML để in (A4 ngang); mặc định tệp tong-ket-GIAI_DOAN.html")
+    p.add_argument("--runs", type=int, default=1000, help="số lần mô phỏng của mỗi dự báo (mặc định 1000)")
+    p.add_argument("--seed", type=int, default=2025)
+    p.add_argument("-o", "--output", type=Path, default=None, help="tệp ra (mặc định: màn hình)")
 
     p = sub.add_parser("crosswalk", parents=[common], help="đơn vị mới (từ 1/7/2025) và các đơn vị cũ hợp thành, với tỷ lệ diện tích (CSV)")
     p.add_argument("--province", required=True, help="mã tỉnh mới (2 chữ số), ví dụ 66 (Đắk Lắk)")
@@ -282,8 +295,20 @@ def format_report_text(rep, crit: pd.DataFrame, district_crit: pd.DataFrame | No
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from .history import history_csv, history_text, history_units, units_for_year
+
     province = load_province()
     store = _open(args.db)
+    if args.don_vi is not None and units_for_year(args.year, args.don_vi) == "moi":  # the rule: from 2026 only moi
+        doc = history_units(store, province, args.year, "moi", args.as_of)
+        text = history_csv(doc) if args.csv else history_text(doc)
+        if args.csv and doc["du_lieu_mau"]:
+            print(f"Lưu ý: {SAMPLE_LABEL_VI}", file=sys.stderr)
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+        return 0
     province.catalogs.for_year(args.year)  # UnknownYear names the years supported
     results = store.current_results(as_of=args.as_of, years=[args.year])
     sample = bool(results["sample"].any())
@@ -457,6 +482,26 @@ def cmd_crosswalk(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_closeout(args: argparse.Namespace) -> int:
+    from .closeout import check_period, closeout, closeout_csv, closeout_html, closeout_text
+
+    check_period(args.period)  # an unknown period: the message names the periods available
+    if not 1 <= args.runs <= 10000:
+        print(f"--runs {args.runs} phải từ 1 đến 10000", file=sys.stderr)
+        return 2
+    report = closeout(_open(args.db), None, args.period, runs=args.runs, seed=args.seed)  # the period's province: Phú Yên (54)
+    text = closeout_html(report) if args.html else closeout_csv(report) if args.csv else closeout_text(report)
+    out = args.output or (Path(f"tong-ket-{args.period}.html") if args.html else None)
+    if report["du_lieu_mau"] and (args.csv or out):
+        print(f"Lưu ý: {SAMPLE_LABEL_VI}", file=sys.stderr)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        print(f"Đã ghi báo cáo tổng kết {args.period} vào {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 COMMANDS = {
     "demo": cmd_demo,
     "import": cmd_import,
@@ -469,6 +514,7 @@ COMMANDS = {
     "template": cmd_template,
     "project": cmd_project,
     "crosswalk": cmd_crosswalk,
+    "closeout": cmd_closeout,
 }
 
 

@@ -10,11 +10,11 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from time import monotonic
 
 import numpy as np
 import pandas as pd
@@ -655,13 +655,13 @@ class Store:
     def data_version(self, max_age: float = 0.0) -> tuple[int, int, int]:
         """(results, recognitions, boundaries): each part changes when a write of that kind of data commits.
 
-        With ``max_age`` (seconds) the version read from the database at most that long ago is answered from
+        With ``max_age`` (seconds) the version read from the database less than that long ago is answered from
         memory, unless a write went through this Store since: a write through this Store is seen at the next
         call, a write by another process (another Store, the CLI, another server) within ``max_age``."""
         known = self.known_data_version(max_age)
         if known is not None:
             return known
-        writes, read_at = self._writes, time.monotonic()  # taken before the query: the version is at least this recent
+        writes, read_at = self._writes, monotonic()  # taken before the query: the version is at least this recent
         with self.engine.connect() as conn:
             got = dict(conn.execute(sa.select(changes.c.kind, changes.c.counter)).all())
         version = tuple(int(got.get(k, 0)) for k in CHANGE_KINDS)
@@ -671,7 +671,7 @@ class Store:
     def known_data_version(self, max_age: float) -> tuple[int, int, int] | None:
         """``data_version(max_age)`` when it needs no query, else None: for callers that must not wait on the database."""
         known = self._version
-        if known is not None and known[0] == self._writes and time.monotonic() - known[1] <= max_age:
+        if known is not None and known[0] == self._writes and monotonic() - known[1] < max_age:
             return known[2]
         return None
 

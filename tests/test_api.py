@@ -4,13 +4,17 @@ import json
 import re
 import subprocess
 import sys
+import time
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from nongthon.accounts import add_user
 from nongthon.reports import standard_report
 from nongthon.store import Store
+from tests.conftest import results_frame
 
 
 @pytest.fixture
@@ -202,3 +206,98 @@ def test_progress_and_projections(client):
     assert default["nam_bat_dau"] == 2024 and [y["nam"] for y in default["theo_nam"]] == [2025]
     assert client.get("/api/projections?runs=0").status_code == 422
     assert "phải từ" in client.get("/api/projections?horizon=2060").json()["loi"]
+
+
+def test_projection_runs_are_capped_without_a_token_and_the_horizon_by_the_catalogues(client, province):
+    store = Store.open(client.db)
+    editor = add_user(store, province.registry, "Biên tập tỉnh", "editor")
+    viewer = add_user(store, province.registry, "Người xem", "viewer")
+    store.close()
+    params = {"runs": 5000, "start_year": 2024, "horizon": 2025}
+    anonymous = client.get("/api/projections", params=params)
+    loi = anonymous.json()["loi"]
+    assert anonymous.status_code == 422 and "runs=5000" in loi and "2000" in loi and "mã truy cập" in loi and "10000" in loi
+    assert client.get("/api/projections", params=params, headers={"Authorization": f"Bearer {viewer}"}).status_code == 422
+    assert client.get("/api/projections", params={**params, "runs": 2000}).status_code == 200  # the cap itself is allowed
+    ok = client.get("/api/projections", params=params, headers={"Authorization": f"Bearer {editor}"})
+    assert ok.status_code == 200 and ok.json()["so_lan_mo_phong"] == 5000
+    over = client.get("/api/projections", params={**params, "runs": 10001}, headers={"Authorization": f"Bearer {editor}"})
+    assert over.status_code == 422 and "10000" in over.json()["loi"]
+    assert client.get("/api/projections", params=params, headers={"Authorization": "Bearer sai"}).status_code == 401
+    # the catalogues (2016–2025) and the target sets (2021–2025) end in 2025: no horizon after it
+    for horizon in (2026, 2040):
+        r = client.get("/api/projections", params={"horizon": horizon, "runs": 10})
+        assert r.status_code == 422 and f"horizon={horizon}" in r.json()["loi"] and "đến 2025" in r.json()["loi"]
+    r = client.get("/api/projections", params={"horizon": 2022, "start_year": 2023, "runs": 10})
+    assert r.status_code == 422 and "phải từ 2023 (năm bắt đầu) đến 2025" in r.json()["loi"]
+
+
+def version_reads(engine: sa.Engine) -> list[str]:
+    """The queries of the change counters (Store.data_version) run on ``engine`` from now on, as they run."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *_) -> None:  # noqa: ANN001 - SQLAlchemy's event signature
+        if "FROM changes" in statement:
+            seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    return seen
+
+
+def features(r) -> dict:
+    return {f["properties"]["ma"]: f["properties"] for f in r.json()["features"]}
+
+
+def test_cached_reads_skip_the_database_and_a_write_through_the_api_is_seen_at_the_next_request(client, mapped_store, province):
+    """Cached reads ask the database for its data version at most every 0.25 s (not once per request), yet a
+    write through this server is seen by the very next request; an answer repeated from memory is the route's."""
+    url = "/api/layers/communes?year=2023"
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    page = client.get("/map?year=2023")
+    before = features(first)["22303"]
+    assert before["trang_thai_tieu_chi"]["11"] == "dat"
+    reads = version_reads(client.app.state.store.engine)
+    start = time.monotonic()
+    for _ in range(20):
+        assert client.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+        assert client.get("/api/summary?year=2023").status_code == 200
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    page_again = client.get("/map?year=2023")
+    elapsed = time.monotonic() - start
+    assert len(reads) <= 1 + elapsed / 0.25, f"{len(reads)} reads of the data version for 42 requests in {elapsed:.2f} s"
+    for one, other in ((first, again), (page, page_again)):  # same bytes, same headers (the page's policy included)
+        assert one.content == other.content and {k: v for k, v in one.headers.items() if k != "date"} == {
+            k: v for k, v in other.headers.items() if k != "date"
+        }
+    assert "sha256-" in page_again.headers["content-security-policy"] and page_again.headers["x-content-type-options"] == "nosniff"
+
+    token = add_user(mapped_store, province.registry, "Văn phòng điều phối", "editor")
+    tag = client.get("/api/communes/22303/assessments/2023").headers["etag"]
+    body = {"ket_qua": [{"bo_tieu_chi": "ntm", "tieu_chi": "11", "ket_qua": "khong_dat"}], "nguon": "Biên bản kiểm tra"}
+    put = client.put("/api/communes/22303/assessments/2023", json=body, headers={"Authorization": f"Bearer {token}", "If-Match": tag})
+    assert put.status_code == 200, put.text
+    after = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert after.status_code == 200 and after.headers["etag"] != first.headers["etag"]
+    p = features(after)["22303"]
+    assert p["trang_thai_tieu_chi"]["11"] == "khong_dat" and p["so_tieu_chi_dat"] == before["so_tieu_chi_dat"] - 1
+
+
+def test_a_write_by_another_process_is_seen_within_a_quarter_second(client):
+    """A write through another Store on the same database file (as the CLI or another worker makes) is seen by
+    every request made 0.3 s after it, and not necessarily before."""
+    url = "/api/layers/communes?year=2023"
+    first = client.get(url)
+    before = features(first)["22303"]
+    assert before["trang_thai_tieu_chi"]["11"] == "dat"
+    other = Store.open(client.db)
+    other.write_results(results_frame([dict(unit="22303", year=2023, item="11", met=False)]), source="CLI", author="t")
+    written = time.monotonic()
+    other.close()
+    early = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert early.status_code in (200, 304)  # either: the server may not know yet
+    time.sleep(max(0.0, written + 0.3 - time.monotonic()))
+    for _ in range(3):
+        r = client.get(url, headers={"If-None-Match": first.headers["etag"]})
+        assert r.status_code == 200 and r.headers["etag"] != first.headers["etag"]
+        p = features(r)["22303"]
+        assert p["trang_thai_tieu_chi"]["11"] == "khong_dat" and p["so_tieu_chi_dat"] == before["so_tieu_chi_dat"] - 1

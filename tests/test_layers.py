@@ -19,7 +19,7 @@ from api.app import create_app
 from api.cache import LayerCache
 from nongthon.layers import commune_properties
 from nongthon.scoring import commune_scores, criterion_status
-from nongthon.store import utcnow
+from nongthon.store import Store, utcnow
 from tests.conftest import results_frame
 
 FIXED = ("ma", "ten", "hang", "so_tieu_chi_dat")
@@ -262,3 +262,33 @@ def test_no_module_imports_another_modules_private_helper():
                     f"{path.relative_to(root)}: {a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")
                 ]
     assert found == []
+
+
+def test_the_data_version_is_read_again_after_a_quarter_second_or_at_once_after_a_write_of_its_own(mapped_store, province, monkeypatch):
+    """Store.data_version(max_age) answers from memory for max_age seconds: another Store's write (another
+    process) is seen once that time has passed, a write through this Store at the next call. The response
+    cache's memory-only answers (``version=``) follow the version they are asked for."""
+    clock = [1000.0]
+    monkeypatch.setattr("nongthon.store.monotonic", lambda: clock[0])
+    other = Store.open(mapped_store.engine.url.database)
+    results, recognitions, boundaries = v = mapped_store.data_version(0.25)
+    other.write_results(results_frame([dict(unit="22303", year=2023, item="11", met=False)]), source="t", author="t")
+    clock[0] += 0.2
+    assert mapped_store.data_version(0.25) == v and mapped_store.known_data_version(0.25) == v  # remembered: no query
+    clock[0] += 0.1
+    assert mapped_store.known_data_version(0.25) is None
+    assert mapped_store.data_version(0.25) == (results + 1, recognitions, boundaries)  # read again: one more write of results
+    mapped_store.write_results(results_frame([dict(unit="22303", year=2023, item="11", met=True)]), source="t", author="t")
+    assert mapped_store.known_data_version(0.25) is None  # no time has passed, but this store wrote
+    assert mapped_store.data_version(0.25) == (results + 2, recognitions, boundaries)
+    other.write_results(results_frame([dict(unit="22303", year=2023, item="11", met=False)]), source="t", author="t")
+    assert mapped_store.data_version() == (results + 3, recognitions, boundaries)  # without max_age: read every time
+    other.close()
+
+    cache = LayerCache(mapped_store, province)
+    now = cache.version()
+    assert cache.communes(2023, version=now) is None  # nothing kept: memory-only answers never build
+    built = cache.communes(2023)
+    assert cache.communes(2023, version=now) is built
+    assert cache.communes(2023, version=(now[0] + 1, *now[1:])) is None  # kept for another version only
+    assert cache.default_year(now) is None and cache.default_year() == 2025 and cache.default_year(now) == 2025
