@@ -129,7 +129,9 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     def year_or_latest(year: int | None, version: tuple | None = None) -> int | None:
         return year if year is not None else cache.default_year(version)
 
-    async def cached(request: Request, read: Callable[[tuple | None], Payload | None], own: Callable[[Payload], dict] | None = None) -> Response:
+    async def cached(
+        request: Request, read: Callable[[tuple | None], Payload | None], own: Callable[[Payload], dict] | None = None
+    ) -> Response:
         """A cached read, ``read(version)``: answered on the event loop when the response is in memory for the
         data version this process knows (no database, no thread), and that answer kept for the next request of
         the same URL (api/cache.py, Answers); otherwise — the version is due for a check (every 0.25 s) or the
@@ -297,7 +299,9 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         summary="Bản đồ cho lãnh đạo",
         response_class=Response,
         dependencies=reading,
-        responses={code: {"description": what, "content": {"text/html": {"schema": {"type": "string"}}}} for code, what in PAGE_ANSWERS.items()},
+        responses={
+            code: {"description": what, "content": {"text/html": {"schema": {"type": "string"}}}} for code, what in PAGE_ANSWERS.items()
+        },
     )
     async def map_page(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:
         def read(version: tuple | None) -> Payload | None:

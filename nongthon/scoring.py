@@ -32,7 +32,12 @@ STATUSES = (MET, NOT_MET, NOT_EVALUATED)
 BASES = ("criterion", "indicators", "none")
 TIER_ORDER = ("none", *TIERS)  # the vocabulary of the catalogues, below their lowest tier
 TIER_RANK = {t: i for i, t in enumerate(TIER_ORDER)}
-SET_PREFIX = {"ntm": "ntm", "nang_cao": "adv", "kieu_mau": "model", "ntm_hien_dai": "model"}  # a catalogue's conditions set counts as model_*
+SET_PREFIX = {
+    "ntm": "ntm",
+    "nang_cao": "adv",
+    "kieu_mau": "model",
+    "ntm_hien_dai": "model",
+}  # a catalogue's conditions set counts as model_*
 KINDS = ("minimum", "maximum", "absence", "boolean")  # how an indicator value is compared with its threshold
 LEVELS = ("criterion", "indicator", "condition")  # the levels that decide a tier (not "recognition")
 

@@ -12,7 +12,13 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 
 def test_the_four_notebooks_are_there():
-    assert [p.name for p in NOTEBOOKS] == ["01_tien_do.ipynb", "02_du_bao.ipynb", "03_kich_ban.ipynb", "04_kiem_dinh.ipynb", "05_tong_ket.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_tien_do.ipynb",
+        "02_du_bao.ipynb",
+        "03_kich_ban.ipynb",
+        "04_kiem_dinh.ipynb",
+        "05_tong_ket.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
