@@ -297,7 +297,9 @@ def import_boundaries(
     report.total_area_km2 = round(sum(areas.values()), 1)
     if require_all and (report.missing or report.unmatched):
         raise BoundaryError("\n".join(["Tệp chưa đủ hoặc có đối tượng không khớp (--require-all); không ghi gì.", *report.lines_vi()]))
-    report.layer_id = store.add_boundary_layer(features, source=report.source, crs=in_crs, author=author, report=report.to_json())
+    report.layer_id = store.add_boundary_layer(
+        features, source=report.source, crs=in_crs, author=author, report=report.to_json(), period=registry.period
+    )
     return report
 
 
@@ -369,8 +371,9 @@ def _schematic_cached(registry: Registry) -> gpd.GeoDataFrame:
 
 
 def current_layer(store: Store, registry: Registry) -> BoundaryLayer:
-    """The latest imported boundary layer, or the schematic layer when none was imported."""
-    stored = store.current_boundary_layer()
+    """The latest boundary layer imported for the registry's units (its period: a code of the old units names
+    another unit in the new ones), or the schematic layer when none was imported."""
+    stored = store.current_boundary_layer(registry.period)
     if stored is None:
         return BoundaryLayer(_schematic_cached(registry), True, SCHEMATIC_LABEL_VI, 0)
     record, wkb = stored

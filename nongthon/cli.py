@@ -18,9 +18,8 @@ import pandas as pd
 from . import __version__
 from .errors import ImportRejected, NongthonError
 from .imports import export_csv, import_file, read_file
-from .province import load_province
 from .reports import criterion_report, district_criterion_report, report_bands, standard_report
-from .sample import SAMPLE_LABEL_VI, load_sample
+from .sample import SAMPLE_LABEL_VI
 from .store import Store
 from .validation import MET_CODE, MET_LABEL, NOT_MET_CODE, NOT_MET_LABEL, number_text
 
@@ -60,6 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
 
     p = sub.add_parser("demo", parents=[common], help="tạo cơ sở dữ liệu với dữ liệu mẫu")
+    p.add_argument(
+        "--tinh",
+        default="66",
+        help="hồ sơ tỉnh được theo dõi: 66 (mặc định: Tỉnh Đắk Lắk từ 1/7/2025, với tỉnh tiền thân Phú Yên 54 và Đắk Lắk cũ 66-cu "
+        "cho các năm đến 2025) hoặc 54 (chỉ Phú Yên, đến 2025)",
+    )
     p.add_argument("--seed", type=int, default=None, help="hạt giống ngẫu nhiên của dữ liệu mẫu")
 
     p = sub.add_parser("template", parents=[common], help="sổ Excel của một năm: mẫu nhập, điền sẵn kết quả hiện có")
@@ -109,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("name")
 
     p = sub.add_parser("project", parents=[common], help="dự báo đến năm đích: xác suất đạt từng mục tiêu và mốc")
-    p.add_argument("--horizon", type=int, default=2025, help="năm đích (mặc định 2025)")
+    p.add_argument("--horizon", type=int, default=None, help="năm đích (mặc định: năm cuối của bộ tiêu chí của năm có số liệu mới nhất)")
     p.add_argument("--from", dest="start", type=int, default=None, help="năm bắt đầu (mặc định: năm mới nhất có số liệu)")
     p.add_argument("--runs", type=int, default=1000, help="số lần mô phỏng")
     p.add_argument("--seed", type=int, default=2025)
@@ -149,8 +154,21 @@ def _open(db: str) -> Store:
     return Store.open(db)
 
 
+def _province(store: Store, year: int):  # noqa: ANN202 - a Province
+    """The province ``year`` is recorded and shown in, in the deployment this store follows (UnknownYear names the
+    years it has)."""
+    from .deployment import deployment_of
+
+    province = deployment_of(store).province_for(year)
+    province.catalogs.for_year(year)  # UnknownYear names the years supported
+    return province
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
-    province = load_province()
+    from .deployment import load_deployment
+    from .sample import load_deployment_sample
+
+    deployment = load_deployment(args.tinh)
     store = _open(args.db)
     current = store.current_results()
     if not current.empty:
@@ -163,23 +181,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{args.db} đã có dữ liệu mẫu ({len(current)} kết quả); giữ nguyên.")
         return 0
     t = time.perf_counter()
-    sample = load_sample(store, province, **({"seed": args.seed} if args.seed is not None else {}))
+    written = load_deployment_sample(store, deployment, **({"seed": args.seed} if args.seed is not None else {}))
     print(f"{SAMPLE_LABEL_VI}")
-    print(
-        f"Đã tạo {args.db}: {len(sample.results)} kết quả mẫu cho {sample.results['unit'].str.len().eq(5).groupby(sample.results['unit']).first().sum()} xã "
-        f"(và tiêu chí cấp huyện của {sample.results.loc[sample.results['unit'].str.len() == 3, 'unit'].nunique()} huyện, thị xã), "
-        f"các năm {sample.results['year'].min()}–{sample.results['year'].max()}, "
-        f"{len(sample.recognitions)} quyết định công nhận mẫu (seed={sample.seed}, {time.perf_counter() - t:.1f} s)."
-    )
+    print(f"Đã tạo {args.db} theo dõi {deployment.current.name_vi} ({time.perf_counter() - t:.1f} s):")
+    for province, sample in written:
+        r = sample.results
+        xa = r.loc[r["unit"].isin(province.registry.xa().index), "unit"].nunique()
+        districts = r.loc[r["unit"].isin(province.registry.districts().index), "unit"].nunique()
+        print(
+            f"  {province.name_vi}: {len(r)} kết quả mẫu cho {xa} xã"
+            + (f" (và tiêu chí cấp huyện của {districts} huyện, thị xã)" if districts else "")
+            + f", các năm {r['year'].min()}–{r['year'].max()}, {len(sample.recognitions)} quyết định công nhận mẫu (seed={sample.seed})."
+        )
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    province = load_province()
+    from .deployment import deployment_of
+
     if not args.file.exists():
         print(f"Không tìm thấy tệp {args.file}", file=sys.stderr)
         return 1
     store = _open(args.db)
+    province = deployment_of(store).served()[0]  # TODO(lead): by the file's years
     try:
         data = read_file(args.file)
         res = import_file(
@@ -226,9 +250,8 @@ def _label(result: str | float | None) -> str:
 def cmd_template(args: argparse.Namespace) -> int:
     from .workbooks import workbook_for_year
 
-    province = load_province()
     store = _open(args.db)
-    province.catalogs.for_year(args.year)
+    province = _province(store, args.year)
     out = args.output or Path(f"nong-thon-moi-{args.year}.xlsx")
     out.write_bytes(workbook_for_year(store, province, args.year))
     print(f"Đã ghi sổ Excel năm {args.year} vào {out}" + (f" ({SAMPLE_LABEL_VI})" if store.is_sample() else ""))
@@ -264,7 +287,9 @@ def format_report_text(rep, crit: pd.DataFrame, district_crit: pd.DataFrame | No
         "Số đạt chuẩn tính lũy kế theo hạng đánh giá từ kết quả đã lưu: 'Đạt NTM' gồm cả xã nâng cao và kiểu mẫu; "
         "'NTM nâng cao' gồm cả xã kiểu mẫu."
     )
-    note = f"Xã có số liệu năm {rep.year}: {rep.xa_with_data}/{rep.xa_in_registry} xã của danh mục đơn vị (trước 01/7/2025)."
+    from .units import PERIODS, period_of_year
+
+    note = f"Xã có số liệu năm {rep.year}: {rep.xa_with_data}/{rep.xa_in_registry} xã của danh mục {PERIODS[period_of_year(rep.year)].label_vi}."
     if rep.official_xa is not None and rep.official_xa != rep.xa_in_registry:
         note += (
             f" Số xã chính thức cuối năm {rep.year}: {rep.official_xa} (geodata/eligible_xa.csv); danh mục chỉ có {rep.xa_in_registry} xã."
@@ -297,9 +322,10 @@ def format_report_text(rep, crit: pd.DataFrame, district_crit: pd.DataFrame | No
 def cmd_report(args: argparse.Namespace) -> int:
     from .history import history_csv, history_text, history_units, units_for_year
 
-    province = load_province()
     store = _open(args.db)
-    if args.don_vi is not None and units_for_year(args.year, args.don_vi) == "moi":  # the rule: from 2026 only moi
+    units = units_for_year(args.year, args.don_vi)  # the rule: from 2026 only moi (said before the year's province)
+    province = _province(store, args.year)
+    if args.don_vi is not None and units == "moi":
         doc = history_units(store, province, args.year, "moi", args.as_of)
         text = history_csv(doc) if args.csv else history_text(doc)
         if args.csv and doc["du_lieu_mau"]:
@@ -309,7 +335,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    province.catalogs.for_year(args.year)  # UnknownYear names the years supported
     results = store.current_results(as_of=args.as_of, years=[args.year])
     sample = bool(results["sample"].any())
     rep = standard_report(results, province, args.year, sample=sample)
@@ -379,9 +404,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_map(args: argparse.Namespace) -> int:
     from .maps import map_html
 
-    province = load_province()
     store = _open(args.db)
-    province.catalogs.for_year(args.year)  # UnknownYear names the years supported
+    province = _province(store, args.year)
     args.output.write_text(map_html(store, province, args.year), encoding="utf-8")
     note = f" ({SAMPLE_LABEL_VI})" if store.is_sample() else ""
     print(f"Đã ghi bản đồ năm {args.year} vào {args.output}{note}")
@@ -391,11 +415,10 @@ def cmd_map(args: argparse.Namespace) -> int:
 def cmd_boundaries(args: argparse.Namespace) -> int:
     from .boundaries import import_boundaries
 
-    province = load_province()
     store = _open(args.db)
     report = import_boundaries(
         store,
-        province.registry,
+        _deployment_registry(store),
         args.file,
         layer=args.layer,
         crs=args.crs,
@@ -415,7 +438,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
     store = _open(args.db)
     if args.users_command == "add":
-        token = add_user(store, load_province().registry, args.name, args.role, args.district)
+        token = add_user(store, _deployment_registry(store), args.name, args.role, args.district)
         scope = f", huyện {args.district}" if args.district else ""
         print(f"Đã tạo tài khoản {args.name} (quyền {args.role}{scope}). Mã truy cập — chỉ hiện MỘT lần, hãy lưu lại:")
         print(token)
@@ -437,7 +460,12 @@ def cmd_project(args: argparse.Namespace) -> int:
     from .projection import projection_report
 
     store = _open(args.db)
-    out = projection_report(store, load_province(), horizon=args.horizon, runs=args.runs, start_year=args.start, seed=args.seed)
+    horizon = args.horizon
+    if horizon is None:  # the last year of the catalogues of the start year (default: the latest year with data)
+        years = store.years_with_data()
+        start = args.start if args.start is not None else max(years, default=None)
+        horizon = max(_province(store, start).catalogs.years()) if start is not None else 2025
+    out = projection_report(store, _province(store, horizon), horizon=horizon, runs=args.runs, start_year=args.start, seed=args.seed)
     if out["du_lieu_mau"]:
         print(f"*** {SAMPLE_LABEL_VI} ***")
     print(
@@ -455,6 +483,13 @@ def cmd_project(args: argparse.Namespace) -> int:
         note = f"  ({m['ghi_chu']})" if m.get("ghi_chu") else ""
         print(f"  {p:>5}  {m['mo_ta']}{note}")
     return 0
+
+
+def _deployment_registry(store: Store):  # noqa: ANN202 - a Registry
+    """The registry accounts are scoped in (their district): the office's oldest served province, which has districts."""
+    from .deployment import deployment_of
+
+    return deployment_of(store).served()[0].registry
 
 
 def cmd_crosswalk(args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ holds for those years. So a new xã gets a DERIVED STATE from its former xã in 
   appraisal, on a decision of the province — Văn bản 5424/BNN-VPĐP, 2023 — when every former xã was recognised);
 - ``mot_phan``: some of them (which ones, and the share of the new xã's area they make up when it is known);
 - ``chua``: none of them;
-- ``chua_co_so_lieu``: a former xã has no result that year (or its former province has no profile to score it,
-  as the old Đắk Lắk) — never counted as not NTM.
+- ``chua_co_so_lieu``: a former xã has no result that year (or its former province has no profile to score it)
+  — never counted as not NTM.
 
 Former phường and thị trấn are not NTM-eligible: they are listed, never counted. A former xã's state is its
 assessed tier (scored with its own province's profile, as the reports count "đạt NTM"); its recognised tier at the
@@ -234,7 +234,8 @@ def successor(province: Province) -> str:
 
 def predecessor_profiles(province: Province, new_code: str) -> tuple[list[str], list[Province]]:
     """The former provinces of a new province, and the ``cu`` profiles among them (the deployment's own, or the
-    profile file of that code when it is of period ``cu``; the old Đắk Lắk has none)."""
+    profile of that code in period ``cu``: ``<code>-cu`` where GSO reused the code, as 66-cu for the old Đắk Lắk,
+    else ``<code>``)."""
     t = table()
     codes = sorted(set(t.loc[t["tinh_moi"] == new_code, "tinh_cu"]))
     profiles = []
@@ -242,19 +243,21 @@ def predecessor_profiles(province: Province, new_code: str) -> tuple[list[str], 
         if province.period == "cu" and province.code == code:
             profiles.append(province)
             continue
-        try:
-            p = load_province(code)
-        except CatalogError:
-            continue
-        if p.period == "cu":
-            profiles.append(p)
+        for profile in (f"{code}-cu", code):
+            try:
+                p = load_province(profile)
+            except CatalogError:
+                continue
+            if p.period == "cu":
+                profiles.append(p)
+                break
     return codes, profiles
 
 
 def stored_areas(store, province: Province, codes: Iterable[str]) -> dict[str, float]:  # noqa: ANN001 - Store
-    """km² of former units from the stored boundary layer — only when the deployment's province is of period
-    ``cu`` (its layer was matched against the old units; a code of the new units names another unit)."""
-    stored = store.current_boundary_layer() if province.period == "cu" else None
+    """km² of former units from the stored boundary layer of the old units (period ``cu``: a code of the new
+    units names another unit)."""
+    stored = store.current_boundary_layer("cu")
     if stored is None:
         return {}
     import geopandas as gpd

@@ -10,7 +10,14 @@ A profile is ``nongthon/provinces/<code>.yaml``:
 - ``region``: the region whose thresholds apply, required when a catalogue in force selects by region (null
   otherwise); ``tdmnpb_communes``: xã assessed on the TDMNPB thresholds (318/QĐ-TTg Điều 1);
 - ``commune_groups``: a CSV (``ma_xa,nhom``) of each xã's commune group, for a catalogue that selects by group; a
-  xã not listed has no group yet (only thresholds for every group, '*', apply to it).
+  xã not listed has no group yet (only thresholds for every group, '*', apply to it);
+- ``predecessors``: the profiles of the provinces this one was formed from, in the earlier period (ids: file names
+  without ``.yaml``, e.g. ``54`` and ``66-cu``; the office's own first) — what a deployment follows through time
+  (nongthon/deployment.py);
+- ``sample``: how the labelled sample is calibrated (nongthon/sample.py).
+
+A profile's id is its file name: ``<code>`` or, where GSO reused the code in another period, ``<code>-<period>``
+(``66`` is the new Tỉnh Đắk Lắk, ``66-cu`` the former one).
 """
 
 from __future__ import annotations
@@ -31,7 +38,9 @@ from .units import COMMUNE_TYPES, ELIGIBLE_TYPE, PERIODS, Registry, load_registr
 
 #: the threshold key of a xã whose commune group is not set: it matches no group, only thresholds for every group ('*')
 UNGROUPED = "chua_xep_nhom"
-PROFILE_KEYS = ("code", "name_vi", "period", "region", "tdmnpb_communes", "catalogs", "overrides", "commune_groups", "sample")
+PROFILE_KEYS = (
+    "code", "name_vi", "period", "region", "tdmnpb_communes", "catalogs", "overrides", "commune_groups", "predecessors", "sample",
+)
 GROUP_COLUMNS = ["ma_xa", "nhom"]
 
 
@@ -46,6 +55,9 @@ class Province:
     period: str = "cu"
     #: xã code -> commune group ("1", "2", "3"), for the xã whose group is set (commune_groups CSV)
     groups: Mapping[str, str] = field(default_factory=dict)
+    #: the profile's id (its file name without .yaml), and the ids of the profiles it was formed from
+    profile: str = ""
+    predecessors: tuple[str, ...] = ()
 
     def regions(self) -> pd.Series:
         """The threshold region of every commune, indexed by GSO code."""
@@ -90,14 +102,22 @@ class Province:
         return units.map(self.selector(cat)).fillna(UNGROUPED if cat.selector == "group" else self.region).astype(object)
 
 
-@lru_cache(maxsize=4)
-def load_province(code: str = "54") -> Province:
-    path = Path(str(resources.files(__package__).joinpath("provinces", f"{code}.yaml")))
-    if not path.exists():
-        raise CatalogError(f"Không có hồ sơ tỉnh mã {code!r} (nongthon/provinces/{code}.yaml)")
+def profile_ids() -> list[str]:
+    """The ids of the profiles shipped with the package (``54``, ``66``, ``66-cu``, …)."""
+    return sorted(p.name[: -len(".yaml")] for p in resources.files(__package__).joinpath("provinces").iterdir() if p.name.endswith(".yaml"))
+
+
+@lru_cache(maxsize=8)
+def load_province(profile: str = "54") -> Province:
+    """A profile shipped with the package, by id: ``<code>`` or ``<code>-<period>`` (the file's name)."""
+    profile = str(profile)
+    path = Path(str(resources.files(__package__).joinpath("provinces", f"{profile}.yaml")))
+    if "/" in profile or "\\" in profile or not path.exists():
+        raise CatalogError(f"Không có hồ sơ tỉnh {profile!r} (nongthon/provinces/{profile}.yaml); có: {', '.join(profile_ids())}")
     province = load_province_file(path)
-    if province.code != str(code):
-        raise CatalogError(f"{path}: code {province.code!r} khác tên tệp ({code!r})")
+    code, _, period = profile.partition("-")
+    if province.code != code or (period and province.period != period):
+        raise CatalogError(f"{path}: code {province.code!r}, period {province.period!r} khác tên tệp ({profile!r})")
     return province
 
 
@@ -136,6 +156,9 @@ def load_province_file(path: str | Path) -> Province:
     allowed = sorted({g for c in catalogs for g in c.groups})
     if group_file is not None and not allowed:
         chk.fail("commune_groups", "không bộ tiêu chí nào của hồ sơ chọn ngưỡng theo nhóm xã (threshold_by: group)", root, "commune_groups")
+    predecessors = chk.optional(root, "predecessors", "(gốc)", list) or []
+    if predecessors and period == "cu":
+        chk.fail("predecessors", "chỉ hồ sơ của giai đoạn mới (period: moi) có tỉnh tiền thân", root, "predecessors")
     chk.raise_if_any()
     if group_file is not None:
         groups = read_commune_groups(path.parent / group_file, registry, allowed)
@@ -148,6 +171,8 @@ def load_province_file(path: str | Path) -> Province:
         catalogs=catalog_set(catalogs),
         period=period,
         groups=groups,
+        profile=path.name[: -len(".yaml")] if path.name.endswith(".yaml") else path.name,
+        predecessors=tuple(str(p) for p in predecessors),
     )
 
 

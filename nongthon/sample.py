@@ -55,10 +55,11 @@ class Sample:
 
 def calibration(province: Province) -> dict[str, Any]:
     """The ``sample:`` block of the province profile (its shares as numbers)."""
-    path = resources.files(__package__).joinpath("provinces", f"{province.code}.yaml")
+    profile = province.profile or province.code
+    path = resources.files(__package__).joinpath("provinces", f"{profile}.yaml")
     doc = yaml.safe_load(path.read_text(encoding="utf-8")).get("sample")
     if not doc:
-        raise ValueError(f"nongthon/provinces/{province.code}.yaml không có khối 'sample:' để tạo dữ liệu mẫu")
+        raise ValueError(f"nongthon/provinces/{profile}.yaml không có khối 'sample:' để tạo dữ liệu mẫu")
     doc["ntm_share"] = {int(y): float(Fraction(str(v))) for y, v in doc["ntm_share"].items()}
     return doc
 
@@ -298,6 +299,95 @@ def load_sample(store: Store, province: Province, seed: int = SEED) -> Sample:
     store.write_results(sample.results, source=source, author="nongthon demo", kind="sample", sample=True, note=SAMPLE_LABEL_VI)
     store.add_recognitions(sample.recognitions, source=source, author="nongthon demo", sample=True)
     return sample
+
+
+NEW_UNITS_RECOGNISED = date(2026, 3, 15)  # the sample's date of its decisions for new xã (after 1 July 2025)
+
+
+def generate_new_units(province: Province, former_ntm: pd.Series, seed: int = SEED) -> Sample:
+    """The sample of a province of the new units (period ``moi``): criterion-level results of every xã in the years
+    of its ``sample: ntm_share`` (the catalogue in force), and recognitions. ``former_ntm``: per new xã, the share
+    of its former xã assessed NTM in the last year of the old units (NaN where unknown) — the xã with the most NTM
+    former xã become NTM first; with ``recognised_from_former``, those whose former xã were all NTM and that are NTM
+    in the first year get a decision of their own after 1 July 2025, as in the 2023–2025 merger rounds."""
+    cal = calibration(province)
+    rng = np.random.default_rng(seed)
+    xa = province.registry.xa()
+    codes = list(xa.index)
+    former = pd.Series(former_ntm, dtype="float64").reindex(codes)
+    readiness = former.fillna(0.0) * 2.0 + rng.normal(0, 0.5, len(codes))
+    order = list(readiness.sort_values(ascending=False).index)
+    rows: list[tuple[str, int, str, str, str, str, bool]] = []
+    ntm_by_year: dict[int, list[str]] = {}
+    for y in sorted(cal["ntm_share"]):
+        catalog = province.catalogs.for_year(y)
+        criteria = list(catalog.criterion_names("ntm"))
+        weights = np.array([DIFFICULTY.get(i, 3) for i in criteria], dtype=float)
+        ntm = order[: round(cal["ntm_share"][y] * len(codes))]  # a xã NTM one year stays NTM the next (the sample's choice)
+        ntm_by_year[y] = ntm
+        for c in codes:
+            if c in ntm:
+                met = set(criteria)
+            else:
+                k = int(np.clip(round(len(criteria) * (0.45 + 0.3 * former.fillna(0.0)[c]) + rng.normal(0, 1.0)), 2, len(criteria) - 1))
+                met = {criteria[i] for i in np.argsort(weights + rng.normal(0, 1.6, len(criteria)))[:k]}
+            rows += [(c, y, catalog.id, _set_code(catalog, "ntm"), "criterion", i, i in met) for i in criteria]
+    results = pd.DataFrame(rows, columns=["unit", "year", "catalog", "tier_set", "level", "item", "met"])
+    results["met"] = results["met"].astype("boolean")
+    results["value"] = pd.Series(pd.NA, index=results.index, dtype="Float64")
+    first = min(ntm_by_year)
+    recognised = [c for c in ntm_by_year[first] if former.get(c) == 1.0] if cal.get("recognised_from_former") else []
+    recognitions = pd.DataFrame(
+        [
+            {
+                "unit": c,
+                "tier": "ntm",
+                "action": "recognise",
+                "decision_number": f"{i + 1:03d}/QĐ-UBND (mẫu)",
+                "decision_date": NEW_UNITS_RECOGNISED,
+                "note": "quyết định giả lập của dữ liệu mẫu: công nhận xã hình thành sau sắp xếp (mọi xã cũ đã đạt chuẩn)",
+            }
+            for i, c in enumerate(sorted(recognised))
+        ],
+        columns=["unit", "tier", "action", "decision_number", "decision_date", "note"],
+    )
+    return Sample(results=results, recognitions=recognitions, seed=seed)
+
+
+def load_deployment_sample(store: Store, deployment, seed: int = SEED) -> list[tuple[Province, Sample]]:  # noqa: ANN001 - Deployment
+    """The sample of a whole deployment, written to the store and flagged as sample: each predecessor with a
+    ``sample:`` block (its own years, up to 2025; seed, seed+1, …), then today's province from its former xã's
+    last state. The store records which deployment it follows."""
+    from .crosswalk import table_pairs
+    from .history import derived_states
+
+    store.set_deployment_profile(deployment.profile)
+    written = []
+    for i, p in enumerate(deployment.predecessors):
+        try:
+            calibration(p)
+        except ValueError:
+            continue
+        written.append((p, load_sample(store, p, seed + i)))
+    current = deployment.current
+    if current.period == "moi":
+        former = pd.Series(dtype="float64")
+        if deployment.predecessors:
+            last = max(y for p in deployment.predecessors for y in p.catalogs.years())
+            states = derived_states(
+                store.current_results(), store.recognitions(), deployment.predecessors, current.registry, table_pairs(current.code), last
+            )
+            known = states[states["trang_thai_suy_ra"] != "chua_co_so_lieu"]
+            former = (known["xa_cu_dat"] / known["xa_cu"].where(known["xa_cu"] > 0)).set_axis(known["ma_moi"])
+        sample = generate_new_units(current, former, seed)
+        source = f"{SOURCE}, seed={seed}"
+        store.write_results(sample.results, source=source, author="nongthon demo", kind="sample", sample=True, note=SAMPLE_LABEL_VI)
+        if len(sample.recognitions):
+            store.add_recognitions(sample.recognitions, source=source, author="nongthon demo", sample=True)
+        written.append((current, sample))
+    elif not written:
+        written.append((current, load_sample(store, current, seed)))
+    return written
 
 
 def open_or_create_sample(path: str, province: Province | None = None) -> Store:

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from .criteria import TIERS
 from .errors import InvalidParameter, StoreError
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 RESULT_KEY = ["unit", "year", "tier_set", "level", "item"]
 
 metadata = sa.MetaData()
@@ -98,6 +98,8 @@ boundary_layers = sa.Table(
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("entered_at", sa.DateTime, nullable=False),
     sa.Column("report", sa.Text, nullable=False),  # JSON: matched, unmatched, duplicated, missing, repairs
+    # the units the layer's codes name: cu (before 1 July 2025) or moi — GSO reused codes, so a code alone is not a unit
+    sa.Column("period", sa.String(3), nullable=False, server_default="cu"),
 )
 
 boundary_features = sa.Table(
@@ -138,13 +140,14 @@ changes = sa.Table(
 )
 CHANGE_KINDS = ("results", "recognitions", "boundaries")
 
-store_keys = sa.Table(  # secrets of this store, made once: the key that signs workbook ids
+store_keys = sa.Table(  # settings of this store, made once: the key that signs workbook ids, the deployment's profile
     "store_keys",
     metadata,
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("value", sa.String(128), nullable=False),
 )
 WORKBOOK_KEY = "workbook_hmac"
+DEPLOYMENT_KEY = "deployment"  # the profile id of the province this store follows (nongthon/deployment.py)
 EPOCH = datetime(1970, 1, 1)
 
 
@@ -185,6 +188,12 @@ def _migrate_to_5(conn: Connection) -> None:
     conn.execute(sa.insert(store_keys).values(name=WORKBOOK_KEY, value=secrets.token_hex(32)))
 
 
+def _migrate_to_6(conn: Connection) -> None:
+    # a store made before version 6 has layers of the old units only (Phú Yên's); a new store's table has the column
+    if "period" not in {c["name"] for c in sa.inspect(conn).get_columns("boundary_layers")}:
+        conn.exec_driver_sql("ALTER TABLE boundary_layers ADD COLUMN period VARCHAR(3) NOT NULL DEFAULT 'cu'")
+
+
 #: version -> (description, function). A new schema version appends an entry that alters the tables
 #: in place (never drop-and-recreate), and bumps SCHEMA_VERSION.
 MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
@@ -193,6 +202,7 @@ MIGRATIONS: dict[int, tuple[str, Callable[[Connection], None]]] = {
     3: ("accounts, and a version per commune-year for safe concurrent edits", _migrate_to_3),
     4: ("a change counter per kind of data, for caches", _migrate_to_4),
     5: ("a key of this store that signs workbook ids (the moment a workbook's values were read, base of its import)", _migrate_to_5),
+    6: ("the period of each boundary layer's units (codes were reused on 1 July 2025)", _migrate_to_6),
 }
 
 
@@ -564,6 +574,23 @@ class Store:
                 self._workbook_key = conn.execute(sa.select(store_keys.c.value).where(store_keys.c.name == WORKBOOK_KEY)).scalar_one()
         return hmac.new(self._workbook_key.encode(), payload.encode(), hashlib.sha256).hexdigest()[:32]
 
+    # -- the deployment --------------------------------------------------------------------------------
+    def deployment_profile(self) -> str | None:
+        """The profile id of the province this store follows through time, None when it never said (a store of
+        Phú Yên alone, from before the deployment was recorded)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(store_keys.c.value).where(store_keys.c.name == DEPLOYMENT_KEY)).scalar_one_or_none()
+
+    def set_deployment_profile(self, profile: str) -> None:
+        """Record the profile this store follows; a store that follows another one already is never switched."""
+        current = self.deployment_profile()
+        if current == profile:
+            return
+        if current is not None:
+            raise StoreError(f"Cơ sở dữ liệu này theo dõi hồ sơ tỉnh {current!r}, không đổi sang {profile!r}; hãy dùng --db khác.")
+        with self.writing() as conn:
+            conn.execute(sa.insert(store_keys).values(name=DEPLOYMENT_KEY, value=str(profile)))
+
     # -- recognitions ---------------------------------------------------------------------------------
     def add_recognition(
         self,
@@ -676,20 +703,25 @@ class Store:
         return None
 
     # -- boundaries -----------------------------------------------------------------------------------
-    def add_boundary_layer(self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str) -> int:
-        """Store a boundary layer (unit code -> WKB in EPSG:4326) in one transaction; it becomes current."""
+    def add_boundary_layer(
+        self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str, period: str = "cu"
+    ) -> int:
+        """Store a boundary layer (unit code of ``period`` -> WKB in EPSG:4326) in one transaction; it becomes the
+        current layer of that period."""
         with self.writing() as conn:
             layer_id = conn.execute(
-                sa.insert(boundary_layers).values(source=source, crs=crs, author=author, entered_at=utcnow(), report=report)
+                sa.insert(boundary_layers).values(source=source, crs=crs, author=author, entered_at=utcnow(), report=report, period=period)
             ).inserted_primary_key[0]
             conn.execute(sa.insert(boundary_features), [{"layer_id": layer_id, "unit": u, "geometry": g} for u, g in features.items()])
             _count_change(conn, "boundaries")
         return int(layer_id)
 
-    def current_boundary_layer(self) -> tuple[dict, dict[str, bytes]] | None:
-        """The latest boundary layer: (its record, unit code -> WKB), or None when none was imported."""
+    def current_boundary_layer(self, period: str = "cu") -> tuple[dict, dict[str, bytes]] | None:
+        """The latest boundary layer of the units of ``period``: (its record, unit code -> WKB), or None when none
+        was imported."""
         with self.engine.connect() as conn:
-            rec = conn.execute(sa.select(boundary_layers).order_by(boundary_layers.c.id.desc()).limit(1)).mappings().first()
+            query = sa.select(boundary_layers).where(boundary_layers.c.period == period)
+            rec = conn.execute(query.order_by(boundary_layers.c.id.desc()).limit(1)).mappings().first()
             if rec is None:
                 return None
             rows = conn.execute(

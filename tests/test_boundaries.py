@@ -222,3 +222,18 @@ def test_import_stores_rfc7946_rings_at_seven_decimals(tmp_path, province, commu
 def test_schematic_layer_runs_counter_clockwise(province):
     exteriors, holes = signed_areas(schematic_layer(province.registry).geometry)
     assert len(exteriors) >= 106 and all(a > 0 for a in exteriors) and all(a < 0 for a in holes)
+
+
+def test_a_layer_of_the_old_units_never_draws_a_new_unit_of_the_same_code(mapped_store, province):
+    """GSO reused codes on 1 July 2025: Phú Yên's imported layer has 22303 = Xã Hòa Quang Bắc; in the new units
+    22303 is Xã Phú Hòa 2. The new units get their own layer (schematic until one is imported), never the old one."""
+    from nongthon.units import load_registry
+
+    old = current_layer(mapped_store, province.registry)
+    assert not old.schematic and "22303" in old.communes.index and len(old.communes) == 106
+    new_registry = load_registry("66", "moi")
+    new = current_layer(mapped_store, new_registry)
+    assert new.schematic and len(new.communes) == len(new_registry.communes()) == 102
+    # the new unit's schematic shape sits around its own registry point, not on the old xã's boundary
+    lat, lon = new_registry.unit("22303")[["lat", "lon"]]
+    assert new.communes.loc["22303"].geometry.buffer(0.05).contains(shapely.Point(lon, lat))

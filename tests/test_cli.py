@@ -62,8 +62,8 @@ def test_db_from_environment(demo_db):
 
 
 def test_unknown_year_is_an_error(demo_db):
-    r = cli("report", "--db", str(demo_db), "--year", "2030")
-    assert r.returncode == 1 and "2016–2021 (qd1980-2016)" in r.stderr
+    r = cli("report", "--db", str(demo_db), "--year", "2031")  # the demo follows Đắk Lắk: 2016–2025 Phú Yên, 2026–2030 the new units
+    assert r.returncode == 1 and "2016–2021 (qd1980-2016)" in r.stderr and "2026–2030 (qd51-2025)" in r.stderr
 
 
 def test_import_rejects_with_row_messages_and_exit_code(tmp_path):

@@ -18,7 +18,7 @@ def write(store, met, item="17", year=2023, value=None):
 
 
 def test_new_database_is_at_current_schema_version(store):
-    assert store.schema_version() == SCHEMA_VERSION == 5
+    assert store.schema_version() == SCHEMA_VERSION == 6
 
 
 def test_reopening_does_not_rerun_migrations(tmp_path):
@@ -211,7 +211,7 @@ def test_version_4_database_gains_the_workbook_key(tmp_path):
     assert not sa.inspect(engine).has_table("store_keys")
     engine.dispose()
     s = Store.open(path)
-    assert s.schema_version() == 5 and sa.inspect(s.engine).has_table("store_keys")
+    assert s.schema_version() == SCHEMA_VERSION and sa.inspect(s.engine).has_table("store_keys")
     before = utcnow()
     first, at = s.issue_workbook(2024)
     assert s.workbook_issue(first) == (2024, at) and before <= at <= utcnow()
@@ -222,4 +222,22 @@ def test_version_4_database_gains_the_workbook_key(tmp_path):
     other = Store.open(tmp_path / "other.db")  # another store's key signs differently
     assert other.workbook_issue(first) is None
     other.close()
+    s.close()
+
+
+def test_version_5_boundary_layers_become_layers_of_the_old_units(tmp_path):
+    """Before version 6 a boundary layer had no period: it was Phú Yên's, of the units before 1 July 2025."""
+    path = tmp_path / "v5.db"
+    s = Store.open(path)
+    s.add_boundary_layer({"22303": b"\x01"}, source="old.gpkg", crs="WGS 84", author="t", report="{}")
+    s.close()
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # back to the version 5 table: no period column
+        conn.exec_driver_sql("ALTER TABLE boundary_layers DROP COLUMN period")
+        conn.exec_driver_sql("DELETE FROM schema_info WHERE version = 6")
+    engine.dispose()
+    s = Store.open(path)
+    assert s.schema_version() == 6
+    assert s.current_boundary_layer("cu")[1] == {"22303": b"\x01"}
+    assert s.current_boundary_layer("moi") is None  # 22303 of the new units is another xã (Phú Hòa 2)
     s.close()
