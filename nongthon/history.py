@@ -131,7 +131,7 @@ def new_unit_decisions(recognitions: pd.DataFrame, codes: Iterable[str]) -> pd.D
         return recognised_tiers(recognitions, 0)
     dates = pd.to_datetime(recognitions["decision_date"])
     after = recognitions[dates >= pd.Timestamp(REFORM_DATE)]
-    return recognised_tiers(after, int(dates.max().year), units=codes)
+    return recognised_tiers(after, int(dates.max().year), units=codes, period="moi")
 
 
 def _value(v: object) -> object:

@@ -169,8 +169,8 @@ def commune_properties(
             "hang_ten": "Không xét (phường/thị trấn)" if utype != "xa" else "Chưa có số liệu",
             "loai": utype,
             "loai_ten": COMMUNE_TYPES[utype],
-            "ma_huyen": dcode,
-            "ten_huyen": district_names[dcode],
+            "ma_huyen": dcode if isinstance(dcode, str) else None,  # None in the new units: no district level
+            "ten_huyen": district_names.get(dcode) if isinstance(dcode, str) else None,
             "du_dieu_kien": utype == "xa",
             "co_so_lieu": False,
             "tieu_chi_chua_dat": [],
@@ -275,8 +275,8 @@ def unit_identity(reg, code: str) -> dict:  # noqa: ANN001 - Registry
         "ten": u["name"],
         "loai": u["unit_type"],
         "loai_ten": COMMUNE_TYPES[u["unit_type"]],
-        "ma_huyen": u["district_code"],
-        "ten_huyen": reg.units.at[u["district_code"], "name"],
+        "ma_huyen": u["district_code"] if isinstance(u["district_code"], str) else None,  # no district in the new units
+        "ten_huyen": reg.units.at[u["district_code"], "name"] if isinstance(u["district_code"], str) else None,
         "du_dieu_kien": u["unit_type"] == "xa",
     }
 
@@ -290,7 +290,9 @@ def commune_detail(store: Store, province: Province, code: str, as_of: datetime 
     out = {**unit_identity(reg, code), "du_lieu_mau": False, "cac_nam": []}
     if u["unit_type"] != "xa":
         return out
-    results = store.current_results(as_of=as_of, units=[code])
+    # the years of this unit: those of the province's period (GSO reused codes: the same code in another period is
+    # another unit, shown by the profile of that period)
+    results = store.current_results(as_of=as_of, units=[code], years=province.catalogs.years())
     out["du_lieu_mau"] = bool(results["sample"].any())
     years = sorted(results["year"].unique().tolist())
     if not years:

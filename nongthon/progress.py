@@ -213,7 +213,7 @@ def milestones_by_unit(results: pd.DataFrame, province: Province, year: int) -> 
 
 def progress(results: pd.DataFrame, province: Province, year: int, target_sets: list[TargetSet]) -> dict:
     """Actual shares and states in ``year`` against every target and milestone of the given target sets."""
-    province.catalogs.for_year(year)
+    chain = province.catalogs.for_year(year).tier_chain()
     yr = results[results["year"] == year]
     scores = commune_scores(yr, province, years=[year])
     official = province.registry.official_xa_count(year) or len(scores)
@@ -223,7 +223,8 @@ def progress(results: pd.DataFrame, province: Province, year: int, target_sets: 
         "mau_so": official,
         "xa_co_so_lieu": int(scores["has_data"].sum()),
         "xa_trong_danh_muc": len(scores),
-        "ty_le": {tier: share_of(scores, tier) / official for tier in TIERS},
+        # a tier the year's catalogue does not have is not evaluated (None), never 0
+        "ty_le": {tier: share_of(scores, tier) / official if tier in chain else None for tier in TIERS},
         "bo_muc_tieu": [],
     }
     scores_of = {year: scores}

@@ -26,6 +26,7 @@ import pandas as pd
 
 from .criteria import ALL_REGIONS, SET_CODES, TIERS, Catalog
 from .province import Province
+from .units import REFORM_DATE, period_of_year
 
 MET, NOT_MET, NOT_EVALUATED = "met", "not_met", "not_evaluated"
 STATUSES = (MET, NOT_MET, NOT_EVALUATED)
@@ -441,15 +442,21 @@ def recognition_condition_status(results: pd.DataFrame, province: Province, year
     return rc[["set", "code", "name_vi"]].assign(status=status).reset_index(drop=True)
 
 
-def recognised_tiers(recognitions: pd.DataFrame, year: int, units: list[str] | None = None) -> pd.DataFrame:
+def recognised_tiers(recognitions: pd.DataFrame, year: int, units: list[str] | None = None, period: str | None = None) -> pd.DataFrame:
     """The recognised (officially decided) tier of each unit at the end of ``year``: decisions dated on or before
     31 December, in date order; a recognition makes a tier active, a revocation ends that tier and every tier
     above it (a xã that is no longer NTM cannot stay advanced). Columns: unit, recognised_tier,
-    decision_number, decision_date (of the decision that made the highest active tier)."""
+    decision_number, decision_date (of the decision that made the highest active tier).
+
+    Only decisions about the units of ``period`` count (default: the units of ``year``, units.period_of_year): a
+    decision dated before 1 July 2025 is about a unit of the old units, one dated from that day about a new unit —
+    GSO reused codes, so 22303's recognition of 2016 (Xã Hòa Quang Bắc) is never Xã Phú Hòa 2's."""
     cols = ["unit", "recognised_tier", "decision_number", "decision_date"]
     if recognitions.empty:
         return pd.DataFrame(columns=cols)
-    r = recognitions[pd.to_datetime(recognitions["decision_date"]) <= pd.Timestamp(date(year, 12, 31))]
+    dates = pd.to_datetime(recognitions["decision_date"])
+    new_units = (period or period_of_year(year)) == "moi"
+    r = recognitions[(dates <= pd.Timestamp(date(year, 12, 31))) & ((dates >= pd.Timestamp(REFORM_DATE)) == new_units)]
     if units is not None:
         r = r[r["unit"].isin(units)]
     rows = []

@@ -420,3 +420,20 @@ def test_vectorised_scores_agree_with_a_per_xa_reference(province):
     cols = ["unit", "year", "tier_set", "criterion", "status", "basis"]
     assert {(u, y, s, c): (a, b) for u, y, s, c, a, b in st[cols].itertuples(index=False)} == crit
     assert {"criterion", "indicators", "none"} <= {b for _, b in crit.values()}
+
+
+def test_a_recognition_belongs_to_the_units_of_its_date():
+    """22303 was Xã Hòa Quang Bắc until 30 June 2025 (recognised NTM 2016) and is Xã Phú Hòa 2 from 1 July 2025:
+    the old decision never makes the new xã NTM; a decision from 1 July 2025 is about the new xã only."""
+    rec = pd.DataFrame(
+        [
+            dict(id=1, unit="22303", tier="ntm", action="recognise", decision_number="1/QĐ-UBND", decision_date=date(2016, 12, 15)),
+            dict(id=2, unit="22303", tier="ntm", action="recognise", decision_number="9/QĐ-UBND", decision_date=date(2025, 7, 1)),
+            dict(id=3, unit="22306", tier="ntm", action="recognise", decision_number="2/QĐ-UBND", decision_date=date(2025, 6, 30)),
+        ]
+    )
+    old = recognised_tiers(rec, 2025).set_index("unit")  # the old units' last year
+    assert old.loc["22303", "decision_number"] == "1/QĐ-UBND" and old.loc["22306", "decision_number"] == "2/QĐ-UBND"
+    new = recognised_tiers(rec, 2026).set_index("unit")
+    assert list(new.index) == ["22303"] and new.loc["22303", "decision_number"] == "9/QĐ-UBND"
+    assert list(recognised_tiers(rec, 2025, period="moi")["decision_number"]) == ["9/QĐ-UBND"]
