@@ -25,7 +25,7 @@ from nongthon.closeout import closeout_report
 from nongthon.errors import InvalidParameter, NongthonError
 from nongthon.history import history_units
 from nongthon.layers import commune_detail, summary
-from nongthon.maps import map_html, page_policy
+from nongthon.maps import FORECAST_PATH, map_forecasts, map_html, page_policy
 from nongthon.progress import progress_report
 from nongthon.projection import check_projection, projection_report
 from nongthon.province import Province, load_province
@@ -306,13 +306,30 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     async def map_page(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("map", map_html, y, media_type="text/html; charset=utf-8", version=version)
+            # forecast=False: the page carries the URL of its forecast (the route below), and no projection runs here
+            return None if y is None else cache.document("map", map_html, y, False, media_type="text/html; charset=utf-8", version=version)
 
         def own(payload: Payload) -> dict:  # the page's own policy: its scripts by hash
             policy = page_policy(payload.body)
             return {"Content-Security-Policy": policy} if policy else {}
 
         return await cached(request, read, own)
+
+    @app.get(
+        FORECAST_PATH,
+        summary="Dự báo cho khung bên của bản đồ /map: theo từng năm trang bản đồ có (trang tải về sau khi đã hiện)",
+        response_class=Response,
+        dependencies=reading,
+    )
+    async def map_forecast(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:
+        """``{"<year>": {nam, so_lan, hang, xac_suat} or null}`` for every year of the page /map?year=…: computed at the
+        first request after a change of the data (Monte Carlo, maps.FORECAST_RUNS runs per year), then from memory."""
+
+        def read(version: tuple | None) -> Payload | None:
+            y = year_or_latest(year, version)
+            return None if y is None else cache.document("map_forecast", map_forecasts, y, version=version)
+
+        return await cached(request, read)
 
     @app.get(
         "/api/communes/{code}/assessments/{year}",

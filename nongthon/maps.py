@@ -10,9 +10,14 @@ province's shares against every target set that covers the year, the forecast, a
 unit's state; a banner when the data is sample or the boundaries are schematic. Every number comes from the
 store's assessments; the page's data is one JSON document (``map_data``) that the script only reads.
 
+The forecast is a Monte Carlo projection per year, slow beside the rest. A saved file carries it inline (it has
+no server to ask); the page a server sends carries instead the URL of ``map_forecasts`` (``FORECAST_PATH``),
+which its script fetches from the same site once the page is shown, so that the page never waits for it.
+
 The page carries its own Content-Security-Policy (a <meta> at the top of <head>, ``page_policy`` reads it back
 for the HTTP header): scripts only by the SHA-256 of the page's own inline scripts, hashed on the page built
-without its data, so no stored text can ever add a script that runs; images only inlined or OpenStreetMap tiles.
+without its data, so no stored text can ever add a script that runs; images only inlined or OpenStreetMap tiles;
+connections only to its own site, and only on a page that fetches its forecast (a saved file connects nowhere).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ MILESTONE_MARKS = {MET: "✓", ON_TIME: "✓", LATE: "✓*", NOT_MET: "✗", MIS
 MILESTONE_LEGEND = "✓ đạt (đúng hạn), ✓* đạt muộn, ✗ chưa đạt / không đạt đúng hạn, ? chưa đánh giá"
 PANEL_OPEN_MIN_WIDTH = 700  # px: on a narrower map the panel starts folded, or it would cover the province
 FORECAST_RUNS = 300
+FORECAST_PATH = "/api/map/du-bao"  # where a served page fetches its forecast (map_forecasts), with the page's year
 
 
 def _static(*parts: str) -> str:
@@ -92,6 +98,7 @@ PAGE_POLICY = (
     "base-uri 'none'",
     "form-action 'none'",
 )
+FETCH_POLICY = "connect-src 'self'"  # a served page fetches its forecast from its own site
 DATA_SLOT = "NTM_DATA_SLOT"  # where the page's JSON goes once the scripts around it are hashed
 _SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
 _DATA_TYPE = re.compile(r"""\btype\s*=\s*["']?application/(?:ld\+)?json""", re.I)
@@ -291,6 +298,25 @@ def _forecast(results: pd.DataFrame, province: Province, year: int, states: Stat
     }
 
 
+def _forecasts(results: pd.DataFrame, store: Store, province: Province, years: list[int]) -> dict[str, dict | None]:
+    """``_forecast`` for each year, keyed by the year as text (as ``theo_nam``)."""
+    from .projection import observed_states
+
+    if results.empty:
+        return {str(y): None for y in years}
+    states = observed_states(results, province, recognitions=store.recognitions())
+    return {str(y): _forecast(results, province, y, states, target_sets_for(province.code, y)) for y in years}
+
+
+def map_forecasts(store: Store, province: Province, year: int) -> dict[str, dict | None]:
+    """The forecast of the map page of ``year`` for every year that page offers (null for a year without one:
+    its target years have passed, or it has no observed state): ``{"2023": {nam, so_lan, hang, xac_suat}, …}``.
+    What a served page fetches after it is shown, instead of waiting for these projections."""
+    province.catalogs.for_year(year)  # an unknown year: UnknownYear with the years allowed
+    results = store.current_results()
+    return _forecasts(results, store, province, _years(results, province, year))
+
+
 def _banners(sample: bool, layer: BoundaryLayer) -> list[dict]:
     banners = []
     if sample:
@@ -300,17 +326,17 @@ def _banners(sample: bool, layer: BoundaryLayer) -> list[dict]:
     return banners
 
 
-def map_data(store: Store, province: Province, year: int) -> dict:
-    """Everything the page shows, for every year with data: geometry once, the state per year."""
-    from .projection import observed_states
-
+def map_data(store: Store, province: Province, year: int, forecast: bool = True) -> dict:
+    """Everything the page shows, for every year with data: geometry once, the state per year. With ``forecast``
+    each year's forecast is inline (``du_bao``); without, the data carries the URL to fetch them from instead
+    (``du_bao_url``: ``map_forecasts`` of the same year) and no projection runs here."""
     reg = province.registry
     layer = current_layer(store, reg)
     communes, districts, bounds = _features(layer, reg)
     results = store.current_results()
     years = _years(results, province, year)
     scores = commune_scores(results, province, years=years)
-    states = observed_states(results, province, recognitions=store.recognitions()) if not results.empty else None
+    forecasts = _forecasts(results, store, province, years) if forecast else {}
     by_year, sample = {}, False
     for y in years:
         props, is_sample = commune_properties(store, province, y)
@@ -324,8 +350,9 @@ def map_data(store: Store, province: Province, year: int) -> dict:
             "tinh": province_row,
             "muc_tieu": _target_states(year_scores, target_sets, province_row["mau_so"]),
             "ten_tieu_chi": province.catalogs.for_year(y).criterion_names("ntm"),
-            "du_bao": _forecast(results, province, y, states, target_sets) if states is not None else None,
         }
+        if forecast:
+            by_year[str(y)]["du_bao"] = forecasts[str(y)]
     return {
         "ten_tinh": reg.province_name,
         "nam_mac_dinh": year,
@@ -334,6 +361,7 @@ def map_data(store: Store, province: Province, year: int) -> dict:
         "communes": communes,
         "districts": districts,
         "theo_nam": by_year,
+        "du_bao_url": None if forecast else f"{FORECAST_PATH}?year={year}",
         "du_lieu_mau": sample,
         "nhan_mau": SAMPLE_LABEL_VI,
         "so_do": layer.schematic,
@@ -343,26 +371,28 @@ def map_data(store: Store, province: Province, year: int) -> dict:
     }
 
 
-def build_map(store: Store, province: Province, year: int) -> folium.Map:
+def build_map(store: Store, province: Province, year: int, forecast: bool = True) -> folium.Map:
     """The folium map (displayable in a notebook, or saved with ``.save``), centred on the layer's bounds; the
-    page's script then fits those bounds beside the panel."""
+    page's script then fits those bounds beside the panel. ``forecast``: as in ``map_data``."""
     province.catalogs.for_year(year)
-    data = map_data(store, province, year)
+    data = map_data(store, province, year, forecast)
     (south, west), (north, east) = data["bounds"]
     m = OfflineMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, zoom_snap=0.1, prefer_canvas=False)
     NtmLayers(data).add_to(m)
     return m
 
 
-def map_html(store: Store, province: Province, year: int) -> str:
+def map_html(store: Store, province: Province, year: int, forecast: bool = True) -> str:
     """The map as one self-contained HTML page, with its Content-Security-Policy. The page is built with a slot
     for its data, its scripts are hashed, and only then is the data put in the slot: were some text ever to
-    end the data's element, the script it started would have no hash, and the browser would not run it."""
-    m = build_map(store, province, year)
+    end the data's element, the script it started would have no hash, and the browser would not run it.
+    ``forecast``: inline (a saved file), or, with False, fetched by the page from its own site (a served page)."""
+    m = build_map(store, province, year, forecast)
     layers = next(c for c in m._children.values() if isinstance(c, NtmLayers))
     data_json, layers.data_json = layers.data_json, DATA_SLOT
     page = m.get_root().render()
-    policy = "; ".join(["default-src 'none'", f"script-src {' '.join(script_hashes(page))}", *PAGE_POLICY])
+    fetches = [] if forecast else [FETCH_POLICY]
+    policy = "; ".join(["default-src 'none'", f"script-src {' '.join(script_hashes(page))}", *PAGE_POLICY, *fetches])
     head = page.index("<head>") + len("<head>")
     if page.count(DATA_SLOT) != 1:
         raise RuntimeError(f"the map page must hold its data slot once, not {page.count(DATA_SLOT)} times")

@@ -62,6 +62,11 @@ def open_map(browser, url, viewport=DESKTOP):
     return page, errors
 
 
+def forecast_fetched(page, timeout=60000) -> None:
+    """Wait until the served page's panel is done with its forecast (fetched after the page is shown)."""
+    page.wait_for_function("() => !document.getElementById('ntm-panel').innerText.includes('Đang tính dự báo')", timeout=timeout)
+
+
 def shot(page, name: str) -> Path:
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
@@ -89,6 +94,7 @@ def test_served_map_draws_communes_legend_tooltip_and_panel(server, browser):
     for words in ("Năm 2023", "Chưa đạt chuẩn", "Đạt chuẩn NTM", "NTM nâng cao", "NTM kiểu mẫu", "Phường, thị trấn (không xét)"):
         assert words in legend
     assert "DỮ LIỆU MẪU" in page.locator("#ntm-banner").inner_text()
+    forecast_fetched(page)
     panel = page.locator("#ntm-panel").inner_text()
     assert "/83" in panel and "Mục tiêu 2025 (tỉnh): 80,0%" in panel and "Huyện Tây Hòa" in panel
     assert "Dự báo 2025:" in panel and "xác suất đạt" in panel  # the projected share with its band, next to the target
@@ -102,6 +108,46 @@ def test_served_map_draws_communes_legend_tooltip_and_panel(server, browser):
     assert ("tiêu chí" in tip) or ("Không xét NTM" in tip)
     shot(page, "map-2023.png")
     assert not errors, errors
+
+
+def test_forecast_is_fetched_once_after_the_page_is_shown(server, browser):
+    """The page comes without its forecast: the panel says it is being computed, the page fetches it once from
+    its own site (whatever the years looked at meanwhile), then shows it; a failed fetch is said in one line."""
+    url, _ = server
+    page = browser.new_page(viewport=DESKTOP)
+    errors, held = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/api/map/du-bao*", lambda route: held.append(route))  # the request waits here until the test lets it go
+    page.goto(url + "/map?year=2023")
+    page.wait_for_selector(".leaflet-overlay-pane path", timeout=30000)
+    page.wait_for_function("() => document.getElementById('ntm-panel').innerText.includes('Đang tính dự báo…')", timeout=30000)
+    panel = page.locator("#ntm-panel .ntm-body").inner_text()
+    assert "Mục tiêu 2025 (tỉnh): 80,0%" in panel and "Dự báo 2025:" not in panel  # the page first, the forecast later
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(100)
+    page.select_option("#ntm-year", "2022")
+    page.select_option("#ntm-year", "2023")
+    assert [r.request.url for r in held] == [url + "/api/map/du-bao?year=2023"]  # once, same site, the page's year
+    shot(page, "map-forecast-loading.png")
+    held[0].continue_()
+    forecast_fetched(page)
+    panel = page.locator("#ntm-panel .ntm-body").inner_text()
+    assert "Dự báo 2025:" in panel and "xác suất đạt" in panel and "Dự báo: mô phỏng" in panel
+    page.select_option("#ntm-year", "2022")  # every year's forecast came in the one response
+    assert "Dự báo 2025:" in page.locator("#ntm-panel .ntm-body").inner_text() and len(held) == 1
+    assert not errors, errors
+    page.close()
+
+    page = browser.new_page(viewport=DESKTOP)
+    page.route("**/api/map/du-bao*", lambda route: route.fulfill(status=503, body="{}", content_type="application/json"))
+    page.goto(url + "/map?year=2023")
+    page.wait_for_function("() => document.getElementById('ntm-panel').innerText.includes('Không tải được dự báo')", timeout=30000)
+    panel = page.locator("#ntm-panel .ntm-body").inner_text()
+    assert "Không tải được dự báo (máy chủ trả lỗi HTTP 503); tải lại trang để thử lại." in panel and "Đang tính" not in panel
+    assert "Mục tiêu 2025 (tỉnh): 80,0%" in panel  # the rest of the panel stays
+    page.close()
 
 
 def test_panel_shows_every_target_set_covering_the_year(server, browser):
@@ -221,6 +267,7 @@ def test_laptop_screen_opens_with_the_panel_and_a_province_that_fills_the_map(se
 def test_every_district_row_is_reachable_in_a_forecast_year(server, browser):
     url, _ = server
     page, errors = open_map(browser, url + "/map?year=2023", LAPTOP)
+    forecast_fetched(page)
     page.select_option("#ntm-year", "2018")
     page.select_option("#ntm-year", "2023")  # back to a year with a forecast: the panel grows
     assert "Dự báo 2025:" in page.locator("#ntm-panel").inner_text()
@@ -311,6 +358,7 @@ def test_exported_file_works_offline_and_shows_stored_text_as_text(browser, host
     page.goto(html.as_uri())
     page.wait_for_selector(".leaflet-overlay-pane path", timeout=30000)
     assert page.locator(".leaflet-overlay-pane path").count() >= 106 + 9  # every polygon drawn, markup or not
+    assert "Dự báo 2025:" in page.locator("#ntm-panel").inner_text()  # the saved file carries its forecast
     assert outside == []  # nothing fetched from the network
     for ma, number in decisions.items():
         page.evaluate(f"ma => ({FIND_LAYER})(ma).openPopup()", ma)

@@ -2,7 +2,9 @@
  * picker, a legend and a panel with the province against its targets and each district's state.
  * nongthon/maps.py inlines this file into the page and calls ntmMap(map, data) with the page's JSON data
  * (the shape is written by maps.map_data). Every text that comes from the data is set as text (textContent,
- * text nodes), never parsed as markup; the one Leaflet API that takes markup (layer names) gets escaped text. */
+ * text nodes), never parsed as markup; the one Leaflet API that takes markup (layer names) gets escaped text.
+ * A saved file has each year's forecast in its data (du_bao); a served page has instead the URL to fetch them
+ * from (du_bao_url, same site), fetched once after the page is first shown, the panel redrawn when they come. */
 (function () {
   "use strict";
 
@@ -30,6 +32,9 @@
     var state = { year: String(D.nam_mac_dinh), mode: "hang" };
     var empty = { xa: {}, huyen: {}, tinh: null, muc_tieu: [], ten_tieu_chi: {} };
     function yearData() { return D.theo_nam[state.year] || empty; }
+    // the forecasts fetched from D.du_bao_url: "loading", then {year: forecast or null}, or {failed: why}
+    var fetched = D.du_bao_url ? "loading" : null;
+    function forecastOf() { return fetched === null ? yearData().du_bao : (fetched.failed === undefined && fetched[state.year]) || null; }
     function xa(ma) { return yearData().xa[ma]; }
 
     /* ---- communes: colour, tooltip, popup ---- */
@@ -222,7 +227,7 @@
       return h("table", { className: "ntm-districts" }, h("thead", null, head), h.apply(null, ["tbody", null].concat(rows)));
     }
     function panelNodes() {
-      var y = yearData(), t = y.tinh, f = y.du_bao, out = [];
+      var y = yearData(), t = y.tinh, f = t && forecastOf(), out = [];
       if (!t) return [h("div", null, "Chưa có số liệu năm " + state.year + ".")];
       out.push(h("div", null, "Năm " + state.year + ": " + t.xa_co_so_lieu + "/" + t.xa_danh_muc + " xã trong danh mục có số liệu; mẫu số " +
         t.mau_so + " xã" + (t.mau_so_chinh_thuc ? " (chính thức)" : "") + "."));
@@ -237,6 +242,9 @@
       });
       if (!y.muc_tieu.length) out.push(h("div", { className: "ntm-note" }, "Không có bộ mục tiêu nào áp dụng cho năm " + state.year + "."));
       if (f) out.push(h("div", { className: "ntm-note" }, "Dự báo: mô phỏng " + f.so_lan + " lần từ số liệu đến năm " + state.year + " (khoảng 10–90%)."));
+      else if (fetched === "loading") out.push(h("div", { className: "ntm-note ntm-forecast-status" }, "Đang tính dự báo…"));
+      else if (fetched && fetched.failed !== undefined) out.push(h("div", { className: "ntm-note ntm-forecast-status" },
+        "Không tải được dự báo (" + fetched.failed + "); tải lại trang để thử lại."));
       out.push(districtTable());
       out.push(h("div", { className: "ntm-note" }, "NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. " +
         "Mốc: " + C.milestone_legend + " (di chuột để xem lý do)."));
@@ -258,6 +266,20 @@
     setOpen(panelOpen);
     updateControl();
     refresh();
+
+    /* ---- a served page's forecasts: fetched once the page is shown, then the panel redrawn ---- */
+    function loadForecasts() {
+      var why = "không kết nối được máy chủ";
+      fetch(D.du_bao_url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (r) {
+          if (!r.ok) { why = "máy chủ trả lỗi HTTP " + r.status; throw r; }
+          why = "máy chủ trả dữ liệu không đọc được";
+          return r.json();
+        })
+        .then(function (years) { fetched = years || {}; }, function () { fetched = { failed: why }; })
+        .then(function () { body.replaceChildren.apply(body, panelNodes()); });
+    }
+    if (D.du_bao_url) requestAnimationFrame(function () { setTimeout(loadForecasts, 0); });
 
     // the province fills the map beside the open panel
     var left = 10;
