@@ -1,28 +1,37 @@
 """Projections ("dự báo"): from the stored history, the yearly rates at which xã gain and lose each criterion,
-and a seeded Monte Carlo of every xã to a horizon year — shares of NTM / advanced / model with a 10–90 %
-band, the probability of each target and milestone, per-commune probabilities and what holds each xã back;
-scenarios; and a backtest that fits on the data up to a year and scores the forecast against what happened.
+and a seeded Monte Carlo of every xã to a horizon year — the share of xã at each tier of the catalogue in force
+(NTM / nâng cao / kiểu mẫu to 2025; NTM / NTM hiện đại from 2026) with a 10–90 % band, the probability of each
+target and milestone, per-commune probabilities and what holds each xã back; scenarios; and a backtest that fits
+on the data up to a year and scores the forecast against what happened.
 
 Model. Each criterion of a xã is a two-state Markov chain per year: a criterion not met becomes met with
 probability g (its gain rate), one met is lost with probability l. Rates are pooled over xã per criterion
 and set, estimated from consecutive years under the same catalogue (a change of criteria set is not progress),
 with a Beta(½, ½) prior; each district-level unit's gain rates are scaled by a factor shrunk towards 1
-(``prior_strength`` expected gains of weight), so districts move apart only where their data supports it. The
-model conditions of an advanced xã are one chain (all met or not). A criterion whose state is unknown at the
-start is drawn from the share of xã meeting it that year. Vectorised over runs × xã × criteria with numpy;
-common random numbers make scenarios comparable run by run.
+(``prior_strength`` expected gains of weight), so districts move apart only where their data supports it (a
+province without districts, from 1 July 2025, is one pool). The conditions of the catalogue's conditions set
+(kiểu mẫu to 2025, NTM hiện đại from 2026) are one chain (all met or not), open to a xã that has reached the set
+they require (nâng cao, NTM). A criterion whose state is unknown at the start is drawn from the share of xã
+meeting it that year. Vectorised over runs × xã × criteria with numpy; common random numbers make scenarios
+comparable run by run.
 
-Catalogue changes (2021 → 2022), the deliberate rule:
+Catalogue changes (2021 → 2022, 2025 → 2026), the deliberate rule:
 * the sets, their number of criteria and the tier rule (which set requires which) are those of the catalogue
   in force in each simulated year (after the last catalogue, the last one's);
 * criteria are matched across catalogues by set and number (1980/QĐ-TTg and 318/QĐ-TTg share the 19 topics);
-  rates come only from pairs of consecutive years under one catalogue, pooled over the catalogues;
+  rates come only from pairs of consecutive years under one catalogue, pooled over the catalogues. A province
+  profile covers the years of its own catalogues only: the new Đắk Lắk (from 2026, 51/2025/QĐ-TTg, new units)
+  reads no year before 2026 — its history carried into the new units (history.py) is a derived state of former
+  xã under another catalogue, never a criterion of the 2026–2030 set, so it gives no transition;
 * a set the start year's catalogue does not hold (advanced and model when starting in 2021) starts from the
   recognised tier at the end of the start year: a xã recognised at that set's tier or above starts with every
-  criterion of the set met, any other xã with none;
-* a set with no observed transition up to the start year (advanced in 2022, its first year) borrows the rates
-  of the set it requires (advanced ← NTM), criterion by criterion; the model conditions with no observed
-  transition carry their start state (no xã gains or loses them).
+  criterion of the set met, any other xã with none; likewise the conditions chain of a xã whose conditions are
+  unknown at the start (none recorded, or none published: the NTM hiện đại pilot) starts met when the xã is
+  recognised at the conditions set's tier or above;
+* no transition observed up to the start year (advanced in 2022, its first year; every set when the start year
+  is the first year of its catalogue, as 2026 with one year of data): a set borrows the rates of the set it
+  requires (advanced ← NTM), criterion by criterion; a set with nothing to borrow (NTM, the conditions) carries
+  its start state — no xã gains or loses anything — and the output says so (``toc_do.ghi_chu``).
 """
 
 from __future__ import annotations
@@ -31,15 +40,17 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from .criteria import TIER_CODES, Catalog, CatalogSet
+from .criteria import TIER_CODES, TIERS, Catalog, CatalogSet
 from .province import Province
 from .reports import district_items
 from .scoring import TIER_RANK, commune_scores, criterion_status, reached_sets, recognised_tiers
-from .targets import TargetSet
+from .targets import COUNTED_KINDS, Target, TargetSet, measure
+from .units import PERIODS, period_of_year
 
 PRIOR = 0.5  # Beta(½, ½)
 #: gains depend on how far the xã is from completing the set: bands by criteria still missing — 10 or more,
@@ -76,6 +87,27 @@ def applicable(catalog: Catalog, code: str, width: int) -> np.ndarray:
     return np.arange(width) < n
 
 
+def conditions_gate(catalog: Catalog) -> str | None:
+    """The tier a xã must have reached for the catalogue's conditions to count (advanced for kiểu mẫu, NTM for NTM
+    hiện đại): the tier of the set its conditions set requires; None when it has no conditions set."""
+    cond = catalog.condition_set
+    required = catalog.sets[cond]["requires"] if cond is not None else None
+    return catalog.sets[required]["tier"] if required is not None else None
+
+
+def conditions_tier(catalogs: CatalogSet, year: int) -> str | None:
+    """The tier the conditions chain confers from ``year`` on: that of the conditions set of the first catalogue in
+    force from that year that has one (kiểu mẫu from 2021, NTM hiện đại from 2026); None when none has."""
+    for c in sorted(catalogs.catalogs, key=lambda c: c.year_from):
+        if c.year_to >= year and c.condition_set is not None:
+            return c.sets[c.condition_set]["tier"]
+    return None
+
+
+#: the district code of a xã of a province without a district level (from 1 July 2025): one pool, no factor
+NO_DISTRICT = ""
+
+
 @dataclass(frozen=True)
 class States:
     """Observed states: ``crit[set][unit, year, criterion]`` = 1 met, 0 not met, -1 unknown; ``model[unit, year]``;
@@ -94,8 +126,12 @@ class States:
 def observed_states(
     results: pd.DataFrame, province: Province, years: list[int] | None = None, recognitions: pd.DataFrame | None = None
 ) -> States:
-    """The criterion-level state of every xã in every year, from the current results (and recognitions)."""
-    years = sorted(set(years if years is not None else results["year"].unique().tolist()))
+    """The criterion-level state of every xã in every year, from the current results (and recognitions). By default
+    the years with results that the province's catalogues cover (a deployment's store also holds the years of
+    the provinces it was formed from, on their own units)."""
+    if years is None:
+        years = [y for y in results["year"].unique().tolist() if province.catalogs.covers(int(y))]
+    years = sorted(set(years))
     units = list(province.registry.xa().index)
     status = criterion_status(results, province, years=years, units=units)
     code = status["status"].map({"met": 1, "not_met": 0, "not_evaluated": -1}).astype("int8").to_numpy()
@@ -116,13 +152,17 @@ def observed_states(
     )
     recognised = np.zeros((len(units), len(years)), dtype="int8")
     if recognitions is not None and len(recognitions):
+        # decisions of the profile's period only: GSO reused codes, so a decision before 1 July 2025 on a code of the
+        # new units was about the former unit of that code (and one after it, about the new unit)
+        period, day = PERIODS[province.period], pd.to_datetime(recognitions["decision_date"]).dt.date
+        recognitions = recognitions[(day >= (period.valid_from or date.min)) & (day <= (period.valid_to or date.max))]
         for j, y in enumerate(years):
             r = recognised_tiers(recognitions, y, units=units)
             recognised[pd.Index(units).get_indexer(r["unit"]), j] = r["recognised_tier"].map(TIER_RANK).to_numpy()
     return States(
         units=units,
         years=years,
-        districts=province.registry.units.loc[units, "district_code"].to_numpy(),
+        districts=province.registry.units.loc[units, "district_code"].fillna(NO_DISTRICT).to_numpy(),
         crit=crit,
         model=m.reshape(len(units), len(years)).astype("int8"),
         catalogs=[province.catalogs.for_year(y).id for y in years],
@@ -132,10 +172,10 @@ def observed_states(
 
 
 def observed_tiers(states: States) -> dict[str, np.ndarray]:
-    """[unit, year] reached per tier (ntm / advanced / model) by the catalogue's own tier rule; where the year's
+    """[unit, year] reached per tier (every tier of TIERS) by the catalogue's own tier rule; where the year's
     catalogue lacks a tier the answer is all False."""
     shape = (len(states.units), len(states.years))
-    out = {tier: np.zeros(shape, dtype=bool) for tier in ("ntm", "advanced", "model")}
+    out = {tier: np.zeros(shape, dtype=bool) for tier in TIERS}
     for j, y in enumerate(states.years):
         cat = states.catalog_set.for_year(y)
         complete = {}
@@ -160,6 +200,8 @@ class Rates:
     fitted_until: int
     transitions: int  # criterion-years the rates rest on
     borrowed: dict[str, str] = field(default_factory=dict)  # set -> the set whose rates it took (no transitions)
+    carried: tuple[str, ...] = ()  # sets with no transition and nothing to borrow: their start state carries
+    model_carried: bool = False  # the conditions chain saw no transition: its start state carries
 
     def gain_matrix(self, set_code: str, districts: np.ndarray) -> np.ndarray:
         """[band, unit, criterion] gain probabilities with each unit's district factor."""
@@ -220,26 +262,33 @@ def fit_rates(states: States, until: int | None = None, prior_strength: float = 
     inside = {s: [applicable(states.catalog_set.for_year(y), s, arr.shape[2]) for y in states.years] for s, arr in states.crit.items()}
     for s, arr in states.crit.items():
         gain[s], loss[s], counts[s] = _set_rates(arr, pairs, inside[s])
-    borrowed = {}
+    # no transition observed (the module doc's rule): borrow the required set's rates, or carry the start state
+    borrowed, carried = {}, []
     for s in states.crit:  # in tier order: a set's required set is settled before it
         req = _required_set(states.catalog_set, s)
         if counts[s] == 0 and req in gain:
             w = min(gain[s].shape[1], gain[req].shape[1])
             gain[s][:, :w], loss[s][:, :w] = gain[req][:, :w], loss[req][:, :w]
             borrowed[s] = req
+        elif counts[s] == 0:
+            gain[s][:], loss[s][:] = 0.0, 0.0
+            carried.append(s)
     factor = _district_factors(states, pairs, gain, inside, prior_strength)
     mg0 = mg1 = ml0 = ml1 = 0.0
-    adv = observed_tiers(states)["advanced"]
+    reached = observed_tiers(states)
     for a, b in pairs:
+        gate = conditions_gate(states.catalog_set.for_year(states.years[a]))  # a and b share the catalogue
+        if gate is None:
+            continue
         m_a, m_b = states.model[:, a], states.model[:, b]
-        both_adv = adv[:, a] & adv[:, b]
-        mg0 += float(((m_a == 0) & (m_b >= 0) & both_adv).sum())
-        mg1 += float(((m_a == 0) & (m_b == 1) & both_adv).sum())
-        ml0 += float(((m_a == 1) & (m_b >= 0) & both_adv).sum())
-        ml1 += float(((m_a == 1) & (m_b == 0) & both_adv).sum())
-    # the model conditions with no observed transition at all carry their start state (no evidence of movement)
-    model_loss = (ml1 + PRIOR) / (ml0 + 2 * PRIOR) if ml0 + mg0 > 0 else 0.0
-    model_gain = min((mg1 + PRIOR) / (mg0 + 2 * PRIOR), 1.0 - model_loss) if ml0 + mg0 > 0 else 0.0
+        both = reached[gate][:, a] & reached[gate][:, b]
+        mg0 += float(((m_a == 0) & (m_b >= 0) & both).sum())
+        mg1 += float(((m_a == 0) & (m_b == 1) & both).sum())
+        ml0 += float(((m_a == 1) & (m_b >= 0) & both).sum())
+        ml1 += float(((m_a == 1) & (m_b == 0) & both).sum())
+    model_seen = ml0 + mg0 > 0
+    model_loss = (ml1 + PRIOR) / (ml0 + 2 * PRIOR) if model_seen else 0.0
+    model_gain = min((mg1 + PRIOR) / (mg0 + 2 * PRIOR), 1.0 - model_loss) if model_seen else 0.0
     return Rates(
         gain=gain,
         loss=loss,
@@ -249,6 +298,8 @@ def fit_rates(states: States, until: int | None = None, prior_strength: float = 
         fitted_until=until,
         transitions=sum(counts.values()),
         borrowed=borrowed,
+        carried=tuple(carried),
+        model_carried=not model_seen,
     )
 
 
@@ -265,7 +316,7 @@ def _district_factors(
         exposed = (x == 0) & (y >= 0)
         missing = ((x != 1) & inside[base][a]).sum(axis=1)
         expected = gain[base][band_of(missing)]  # [unit, criterion]
-        for d in np.unique(states.districts):
+        for d in np.unique(states.districts[states.districts != NO_DISTRICT]):
             rows = states.districts == d
             obs[d] = obs.get(d, 0.0) + float(((y == 1) & exposed)[rows].sum())
             exp[d] = exp.get(d, 0.0) + float((exposed[rows] * expected[rows]).sum())
@@ -285,14 +336,25 @@ class Scenario:
 @dataclass
 class Simulation:
     years: list[int]  # simulated years (after the start year)
-    ntm: np.ndarray  # [runs, years] xã NTM or above
-    advanced: np.ndarray
-    model: np.ndarray
+    #: tier (every tier of TIERS) -> [runs, years] xã at that tier or above (0 where the year's catalogue lacks it)
+    counts: dict[str, np.ndarray]
     below: dict[int, np.ndarray]  # min criteria -> [runs, years] xã under that many criteria
     p_ntm: np.ndarray  # [units] probability of being NTM at the horizon
     blocking: np.ndarray  # [units, criterion] probability the criterion is not met at the horizon when not NTM
     district_ok: dict[str, np.ndarray] = field(default_factory=dict)  # district -> [runs, years] xã conditions held
     draws: int = 0  # uniforms drawn (the benchmark's floor draws as many)
+
+    @property
+    def ntm(self) -> np.ndarray:
+        return self.counts["ntm"]
+
+    @property
+    def advanced(self) -> np.ndarray:
+        return self.counts["advanced"]
+
+    @property
+    def model(self) -> np.ndarray:
+        return self.counts["model"]
 
 
 def start_states(states: States, start_year: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -310,6 +372,17 @@ def start_states(states: States, start_year: int) -> dict[str, tuple[np.ndarray,
         share = np.where((obs >= 0).any(axis=0), (obs == 1).sum(axis=0) / np.maximum((obs >= 0).sum(axis=0), 1), 0.0)
         out[s] = (obs, share)
     return out
+
+
+def start_conditions(states: States, start_year: int) -> np.ndarray:
+    """[unit] the conditions chain at the start: as observed where the conditions are known (all met or one not
+    met); where they are unknown, met for a xã recognised at the end of the start year at the tier the conditions
+    confer (conditions_tier) or above (see the module doc)."""
+    si = states.years.index(start_year)
+    obs = states.model[:, si]
+    tier = conditions_tier(states.catalog_set, start_year)
+    recognised = states.recognised[:, si] >= TIER_RANK[tier] if tier is not None else np.zeros(len(obs), dtype=bool)
+    return np.where(obs >= 0, obs == 1, recognised)
 
 
 #: xã-runs per chunk of runs (each chunk has its own random stream): a chunk's per-criterion arrays stay in cache
@@ -383,12 +456,11 @@ def simulate(
             forced.setdefault(c - 1, np.zeros(n_units, dtype=bool))[idx[idx >= 0]] = True
         force_from = scenario.from_year
     start = start_states(states, start_year)
-    model_obs = states.model[:, states.years.index(start_year)]
+    model_start = start_conditions(states, start_year)
+    gates = [conditions_gate(c) for c in catalogs]
     out = Simulation(
         years=years,
-        ntm=np.zeros((runs, len(years)), dtype="int32"),
-        advanced=np.zeros((runs, len(years)), dtype="int32"),
-        model=np.zeros((runs, len(years)), dtype="int32"),
+        counts={t: np.zeros((runs, len(years)), dtype="int32") for t in TIERS},
         below={m: np.zeros((runs, len(years)), dtype="int32") for m in min_criteria},
         p_ntm=np.zeros(n_units),
         blocking=np.zeros((n_units, width[base])),
@@ -407,7 +479,7 @@ def simulate(
         reached = reached_sets(catalog.sets, {s: complete.get(s, m_state) for s in catalog.sets})
         by_tier = {catalog.sets[s]["tier"]: r for s, r in reached.items()}
         none = np.zeros_like(m_state)
-        return {t: by_tier.get(t, none) for t in ("ntm", "advanced", "model")}
+        return {t: by_tier.get(t, none) for t in TIERS}
 
     def run_chunk(r0: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
         """Runs r0 … r0+chunk: writes their rows of ``out`` and returns their per-xã sums and uniforms drawn."""
@@ -424,7 +496,7 @@ def simulate(
                 draws += rn * unknown.size
             if s in start_cat.sets:
                 st[s][~applicable(start_cat, s, width[s])] = True
-        m_state = np.broadcast_to(model_obs == 1, (rn, n_units)).copy()
+        m_state = np.broadcast_to(model_start, (rn, n_units)).copy()
         # the start year's state (the answer when the horizon is the start year)
         reached = tiers(start_cat, {s: st[s].all(axis=0) for s in sets}, m_state)
         u = np.empty((rn, n_units), dtype=np.float32)
@@ -455,13 +527,12 @@ def simulate(
                 complete[s] = count == ins.sum()
             rng.random(out=u, dtype=np.float32)
             draws += rn * n_units
-            m_state = (
-                np.where(m_state, u < 1.0 - rates.model_loss, u < rates.model_gain) & tiers(catalogs[k], complete, m_state)["advanced"]
-            )
+            # the conditions move only for a xã that has reached the tier they require (none without a conditions set)
+            gate = tiers(catalogs[k], complete, m_state)[gates[k]] if gates[k] else np.zeros_like(m_state)
+            m_state = np.where(m_state, u < 1.0 - rates.model_loss, u < rates.model_gain) & gate
             reached = tiers(catalogs[k], complete, m_state)
-            out.ntm[r0 : r0 + rn, k] = reached["ntm"].sum(axis=1)
-            out.advanced[r0 : r0 + rn, k] = reached["advanced"].sum(axis=1)
-            out.model[r0 : r0 + rn, k] = reached["model"].sum(axis=1)
+            for t in TIERS:
+                out.counts[t][r0 : r0 + rn, k] = reached[t].sum(axis=1)
             for m in min_criteria:
                 out.below[m][r0 : r0 + rn, k] = (met[base][1] < m).sum(axis=1)
             ok = ~np.logical_or.reduceat(~reached["ntm"][:, order], firsts, axis=1)
@@ -513,23 +584,17 @@ def project(
     for m in ms_all:
         spec = catalog_of(province.catalogs, m.year).district_sets.get(m.district_set)
         district_conditions[m.unit] = spec["advanced_share"] if spec else 0.0
-    mins = tuple(sorted({t.min_criteria for t in ts_all if t.kind == "min_criteria"})) or (15,)
+    mins = tuple(sorted({t.min_criteria for t in ts_all if t.kind == "min_criteria"}))
     sim = simulate(states, rates, start_year, horizon, runs, seed, scenario, min_criteria=mins, district_conditions=district_conditions)
     reg = province.registry
     denominators = [reg.official_xa_count(y) or len(states.units) for y in sim.years]
     per_year = []
     for k, y in enumerate(sim.years):
-        den = denominators[k]
-        per_year.append(
-            {
-                "nam": y,
-                "mau_so": den,
-                "ntm": _band(sim.ntm[:, k] / den),
-                "nang_cao": _band(sim.advanced[:, k] / den),
-                "kieu_mau": _band(sim.model[:, k] / den),
-            }
-        )
-    observed = _observed_shares(states, province, mins)
+        den, cat = denominators[k], catalog_of(states.catalog_set, y)
+        # every tier of the catalogue in force that year, in its chain's order (ntm, nang_cao, kieu_mau; ntm, ntm_hien_dai)
+        tiers = {TIER_CODES[cat.tier_of(code)]: _band(sim.counts[cat.tier_of(code)][:, k] / den) for code in cat.tier_chain()}
+        per_year.append({"nam": y, "mau_so": den, **tiers})
+    observed = _observed(states, province, mins)
     muc_tieu = [_target_probability(t, sim, start_year, observed, denominators) for t in ts_all]
     muc_tieu += [_milestone_probability(m, sim, province, results, start_year) for m in ms_all]
     return {
@@ -541,28 +606,45 @@ def project(
         if scenario is None
         else {"ten": scenario.name, "xa": list(scenario.units), "tieu_chi": list(scenario.criteria), "tu_nam": scenario.from_year},
         "du_lieu_mau": bool(results["sample"].any()) if "sample" in results else False,
-        "ty_le_quan_sat": {str(y): v for y, v in observed.items()},
+        "ty_le_quan_sat": {str(y): _observed_shares(v) for y, v in observed.items()},
         "theo_nam": per_year,
         "muc_tieu": muc_tieu,
         "xa": _commune_rows(sim, states, province, results, start_year, horizon),
-        "toc_do": _rates_summary(rates, states),
+        "toc_do": _rates_summary(rates, states, start_year, horizon),
     }
 
 
-def _target_probability(t, sim: Simulation, start_year: int, observed: dict, denominators: list[int]) -> dict:  # noqa: ANN001 - Target
-    """The probability of a target: the share of runs that meet it in its year; what was observed for a past year."""
+#: what a target whose kind the numbers cannot decide says instead of a probability
+NOT_EVALUATED_VI = "chưa đánh giá được"
+
+
+def _target_probability(t: Target, sim: Simulation, start_year: int, observed: dict, denominators: list[int]) -> dict:
+    """The probability of a target: the share of runs that meet it in its year (targets.measure for a share, a
+    share of the xã at a tier, a count of xã); what was observed for a past year; None with the reason for a
+    described target, never a silent pass or fail."""
+    entry = {"ma": t.id, "mo_ta": t.mo_ta, "loai": t.kind}
+    if t.of is not None:
+        entry["mau_so_la"] = TIER_CODES[t.of]  # the share is of the xã at this tier or above, not of every xã
+    if t.kind not in (*COUNTED_KINDS, "min_criteria"):  # described: not measurable from the province's xã
+        return {**entry, "xac_suat": None, "ghi_chu": f"{NOT_EVALUATED_VI}: {t.note}"}
     if t.year <= start_year or t.year not in sim.years:
         obs = observed.get(t.year)
-        p = None if obs is None else float(_meets(t, obs))
-        note = "năm đã qua: theo số liệu đã lưu" if p is not None else "ngoài khoảng dự báo"
-        return {"ma": t.id, "mo_ta": t.mo_ta, "xac_suat": p, "ghi_chu": note}
+        if obs is None:
+            return {**entry, "xac_suat": None, "ghi_chu": "ngoài khoảng dự báo"}
+        if t.kind == "min_criteria":
+            met = obs["duoi"][t.min_criteria] == 0
+        else:
+            _, den, met = measure(t, {tier: n or 0 for tier, n in obs["so_xa"].items()}, obs["mau_so"])  # a tier lacking: no xã
+            if t.of is not None and den == 0:
+                why = f"năm {t.year} không có xã nào đạt hạng {TIER_CODES[t.of]} (mẫu số của mục tiêu)"
+                return {**entry, "xac_suat": None, "ghi_chu": f"{NOT_EVALUATED_VI}: {why}"}
+        return {**entry, "xac_suat": float(met), "ghi_chu": "năm đã qua: theo số liệu đã lưu"}
     k = sim.years.index(t.year)
     if t.kind == "min_criteria":
-        p = float((sim.below[t.min_criteria][:, k] == 0).mean())
-    else:
-        count = {"ntm": sim.ntm, "advanced": sim.advanced, "model": sim.model}[t.tier][:, k]
-        p = float((count / denominators[k] >= t.share - 1e-12).mean())
-    return {"ma": t.id, "mo_ta": t.mo_ta, "xac_suat": p, "ghi_chu": None}
+        met = sim.below[t.min_criteria][:, k] == 0
+    else:  # a run without any xã at the tier ``of`` does not meet a share of them
+        _, _, met = measure(t, {tier: c[:, k] for tier, c in sim.counts.items()}, denominators[k])
+    return {**entry, "xac_suat": float(np.mean(met)), "ghi_chu": None}
 
 
 def _milestone_probability(m, sim: Simulation, province: Province, results: pd.DataFrame, start_year: int) -> dict:  # noqa: ANN001
@@ -598,7 +680,7 @@ def _commune_rows(sim: Simulation, states: States, province: Province, results: 
             {
                 "ma": code,
                 "ten": units.at[code, "name"],
-                "ma_huyen": states.districts[i],
+                "ma_huyen": states.districts[i] or None,  # None: no district level (from 1 July 2025)
                 "hang_nam_dau": start_scores.at[code, "tier"] if code in start_scores.index else None,
                 "so_tieu_chi_nam_dau": int(start_scores.at[code, "ntm_met"]) if code in start_scores.index else None,
                 "xac_suat_ntm": float(sim.p_ntm[i]),
@@ -612,7 +694,8 @@ def _commune_rows(sim: Simulation, states: States, province: Province, results: 
     return rows
 
 
-def _rates_summary(rates: Rates, states: States) -> dict:
+def _rates_summary(rates: Rates, states: States, start_year: int, horizon: int) -> dict:
+    conditions = sorted({c for y in range(start_year, horizon + 1) if (c := catalog_of(states.catalog_set, y).condition_set)})
     return {
         "bo_tieu_chi": {
             s: {
@@ -620,14 +703,55 @@ def _rates_summary(rates: Rates, states: States) -> dict:
                 "giam": rates.loss[s].round(4).tolist(),
                 "nhom": list(BAND_NAMES),
                 "muon_tu": rates.borrowed.get(s),
+                "giu_nguyen": s in rates.carried,
             }
             for s in states.crit
         },
         "he_so_huyen": {d: round(f, 3) for d, f in rates.district_factor.items()},
-        "kieu_mau": {"tang": round(rates.model_gain, 4), "giam": round(rates.model_loss, 4)},
+        # the conditions chain (kiểu mẫu to 2025, NTM hiện đại from 2026): ``bo`` its sets in the projected years
+        "dieu_kien": {
+            "bo": conditions,
+            "tang": round(rates.model_gain, 4),
+            "giam": round(rates.model_loss, 4),
+            "giu_nguyen": rates.model_carried,
+        },
         "den_nam": rates.fitted_until,
         "so_quan_sat": rates.transitions,
+        "ghi_chu": _rates_notes(rates, states, start_year, horizon, conditions),
     }
+
+
+def _rates_notes(rates: Rates, states: States, start_year: int, horizon: int, conditions: list[str]) -> list[str]:
+    """In words, where the rates do not come from observed transitions (the module doc's rule): borrowed, or none
+    and the start state carries."""
+    notes = []
+    if rates.transitions == 0:
+        cat = states.catalog_set.for_year(start_year)
+        seen = [str(y) for y, c in zip(states.years, states.catalogs) if c == cat.id and y <= start_year]
+        before = cat.year_from - 1
+        if period_of_year(before) != period_of_year(cat.year_from):  # 2025 → 2026: other units, another catalogue
+            why = f" Các năm đến {before} thuộc đơn vị hành chính cũ và bộ tiêu chí trước: không cho chuyển đổi theo bộ {cat.id}."
+        else:
+            why = ""
+        notes.append(
+            f"Chưa có chuyển đổi nào quan sát được: tốc độ chỉ ước lượng từ hai năm liên tiếp có số liệu theo cùng một bộ "
+            f"tiêu chí, mà đến năm {start_year} bộ {cat.id} (áp dụng từ năm {cat.year_from}) mới có số liệu năm {', '.join(seen)}.{why}"
+        )
+    for s in states.crit:
+        if s in rates.borrowed:
+            notes.append(f"Bộ {s}: chưa có chuyển đổi quan sát — dùng tốc độ của bộ {rates.borrowed[s]}.")
+        elif s in rates.carried:
+            notes.append(
+                f"Bộ {s}: chưa có chuyển đổi quan sát, không có bộ nào để mượn tốc độ — trạng thái năm {start_year} giữ nguyên "
+                f"đến năm {horizon} (không xã nào đạt thêm hay mất tiêu chí): kết quả chỉ phản ánh số liệu năm {start_year}, "
+                "chưa phải xu hướng."
+            )
+    if rates.model_carried and conditions:
+        notes.append(
+            f"Điều kiện bộ {', '.join(conditions)}: chưa có chuyển đổi quan sát — trạng thái năm {start_year} giữ nguyên "
+            "(xã chưa ghi điều kiện: theo quyết định công nhận đến cuối năm)."
+        )
+    return notes
 
 
 def default_start_year(years: list[int], horizon: int) -> int:
@@ -646,30 +770,28 @@ def _district_criteria_state(province: Province, results: pd.DataFrame, mileston
     return "dat" if states == {"dat"} else "chua_danh_gia"
 
 
-def _observed_shares(states: States, province: Province, minimums: tuple[int, ...]) -> dict[int, dict]:
-    """Observed shares per year by the catalogue's tier rule; a tier the year's catalogue lacks is None."""
+def _observed(states: States, province: Province, minimums: tuple[int, ...]) -> dict[int, dict]:
+    """Per year with data, by the catalogue's tier rule: the eligible xã (``mau_so``), the xã at each tier or above
+    (``so_xa``; None for a tier the year's catalogue lacks) and the xã under each minimum of criteria (``duoi``)."""
     reached = observed_tiers(states)
     base = next(iter(states.crit))
     met = (states.crit[base] == 1).sum(axis=2)
     known = (states.crit[base] >= 0).any(axis=2)
     out = {}
     for j, y in enumerate(states.years):
-        den = province.registry.official_xa_count(y) or len(states.units)
         held = {info["tier"] for info in province.catalogs.for_year(y).sets.values()}
-        out[y] = {key: float(reached[tier][:, j].sum() / den) if tier in held else None for tier, key in SHARE_KEYS.items()}
-        out[y]["duoi"] = {m: int((met[:, j] < m)[known[:, j]].sum()) for m in minimums}
+        out[y] = {
+            "mau_so": province.registry.official_xa_count(y) or len(states.units),
+            "so_xa": {tier: int(reached[tier][:, j].sum()) if tier in held else None for tier in TIERS},
+            "duoi": {m: int((met[:, j] < m)[known[:, j]].sum()) for m in minimums},
+        }
     return out
 
 
-#: the output's key of the share of each tier: the tier's code in the API
-SHARE_KEYS = {tier: code for tier, code in TIER_CODES.items() if tier != "none"}
-
-
-def _meets(t, obs: dict) -> bool:  # noqa: ANN001 - Target
-    if t.kind == "min_criteria":
-        return obs["duoi"][t.min_criteria] == 0
-    share = obs[SHARE_KEYS[t.tier]]
-    return share is not None and share >= t.share - 1e-12
+def _observed_shares(year: dict) -> dict:
+    """One year of ``_observed`` as the output's shares: {tier code: share or None, "duoi": {...}}."""
+    shares = {TIER_CODES[t]: None if n is None else n / year["mau_so"] for t, n in year["so_xa"].items()}
+    return {**shares, "duoi": year["duoi"]}
 
 
 def closest_to_ntm(
@@ -752,17 +874,22 @@ def last_projection_year(province: Province) -> int:
     return max([province.catalogs.years()[-1], *(ts.year_to for ts in sets if ts.applies_to(province.code))])
 
 
-def check_projection(province: Province, years: list[int], horizon: int, runs: int, start_year: int | None) -> int:
-    """The start year of a projection with these parameters, given the years with data; InvalidParameter naming
-    the value and what is allowed otherwise. Cheap: the API runs it before it queues the projection."""
+def check_projection(province: Province, years: list[int], horizon: int | None, runs: int, start_year: int | None) -> int:
+    """The start year of a projection with these parameters, given the years with data (only those the province's
+    catalogues cover count: a deployment's store also holds its predecessors' years); InvalidParameter naming the
+    value and what is allowed otherwise. ``horizon`` None: ``last_projection_year``. Cheap: the API runs it before
+    it queues the projection."""
     from .errors import InvalidParameter, NongthonError
 
+    horizon = last_projection_year(province) if horizon is None else horizon
+    years = sorted(y for y in years if province.catalogs.covers(y))
     if not years:
-        raise NongthonError("Chưa có kết quả nào trong cơ sở dữ liệu để dự báo")
-    years = sorted(years)
+        raise NongthonError(f"Chưa có kết quả nào của {province.name_vi} theo bộ tiêu chí {province.catalogs.years_text()} để dự báo")
     start = start_year or default_start_year(years, horizon)
     if start not in years:
-        raise InvalidParameter(f"Không có số liệu năm {start} để bắt đầu dự báo; có các năm: {', '.join(map(str, years))}")
+        raise InvalidParameter(
+            f"Không có số liệu năm {start} của {province.name_vi} để bắt đầu dự báo; có các năm: {', '.join(map(str, years))}"
+        )
     last = last_projection_year(province)
     if not start <= horizon <= last:
         first = f"{start} (năm bắt đầu)" if start_year else str(years[1] if len(years) > 1 else years[0])
@@ -775,13 +902,15 @@ def check_projection(province: Province, years: list[int], horizon: int, runs: i
 
 
 def projection_report(
-    store, province: Province, horizon: int = 2025, runs: int = 1000, start_year: int | None = None, seed: int = 2025
+    store, province: Province, horizon: int | None = None, runs: int = 1000, start_year: int | None = None, seed: int = 2025
 ) -> dict:  # noqa: ANN001 - Store
     """The projection of the store's current results against the province's target sets that cover the horizon
-    (for the API). Without ``start_year`` it starts from the last year with data before the horizon, and says so.
-    The horizon goes no further than ``last_projection_year`` and the runs no more than MAX_RUNS."""
+    (for the API). Without ``horizon``, to ``last_projection_year`` (2025 for Phú Yên, 2030 for the new Đắk Lắk);
+    without ``start_year`` it starts from the last year with data before the horizon, and says so. The horizon goes
+    no further than ``last_projection_year`` and the runs no more than MAX_RUNS."""
     from .targets import target_sets_for
 
+    horizon = last_projection_year(province) if horizon is None else horizon
     results = store.current_results()
     start = check_projection(province, sorted(set(results["year"])) if not results.empty else [], horizon, runs, start_year)
     states = observed_states(results, province, recognitions=store.recognitions())

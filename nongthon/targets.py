@@ -10,10 +10,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
+import numpy as np
 import yaml
 
 from .criteria import TIERS
@@ -150,6 +153,33 @@ def _target(t: dict, where: str) -> Target:
     if not t.get("note"):
         raise CatalogError(f"{where}.note: mục tiêu loại described cần note: vì sao không đánh giá được theo số liệu của tỉnh")
     return Target(**base, tier=None, share=None, note=t["note"])
+
+
+#: a share meets its target down to rounding (a share computed as 0.7999999999 meets 80 %)
+SHARE_TOLERANCE = 1e-12
+#: the kinds judged from the number of xã at each tier (``measure``); min_criteria needs each xã's criteria, and a
+#: described target is never evaluated
+COUNTED_KINDS = ("share", "count")
+
+
+def measure(target: Target, at_or_above: Mapping[str, Any], eligible: Any) -> tuple[Any, Any, Any]:
+    """The one rule of a ``share`` or ``count`` target, on plain numbers or on arrays (one value per run of a
+    projection): ``at_or_above[tier]`` is the number of xã at that tier or above (cumulative, as officials count: a
+    xã NTM hiện đại is NTM), ``eligible`` the year's eligible xã. Returns (count, denominator, met):
+
+    * share: count / denominator ≥ share, the denominator being every eligible xã or, with ``of``, the xã at that
+      tier or above ("10 % of the NTM xã"); with no xã in the denominator the share is NaN and never met (observed
+      progress shows it as not evaluated);
+    * count: count ≥ the target's number of xã (denominator None).
+    """
+    if target.kind not in COUNTED_KINDS:
+        raise ValueError(f"mục tiêu {target.id} loại {target.kind}: không đo bằng số xã theo hạng")
+    count = np.asarray(at_or_above[target.tier])
+    if target.kind == "count":
+        return count, None, count >= target.count
+    den = np.asarray(at_or_above[target.of] if target.of is not None else eligible, dtype="float64")
+    share = np.divide(count, den, out=np.full(np.broadcast(count, den).shape, np.nan), where=den > 0)
+    return count, den, share >= target.share - SHARE_TOLERANCE
 
 
 def target_sets_for(province_code: str, year: int) -> list[TargetSet]:

@@ -294,3 +294,158 @@ def test_the_kernel_keeps_the_old_kernels_distribution(province, sample_results,
     si, held = states.years.index(start_year), states.catalog_set.for_year(start_year).sets
     unknown = sum(int((states.crit[s][:, si] < 0).sum()) for s in states.crit if s in held)
     assert new.draws == runs * (82 * (19 + 19 + 1) * (horizon - start_year) + unknown)
+
+
+# --- the new Tỉnh Đắk Lắk (66) from 2026: the 2026-2030 catalogue (qd51-2025: 10 criteria, tiers ntm and the pilot
+# ntm_hien_dai) against the 2030 targets (NQ 257: 65 % of xã NTM, 10 % OF THE NTM XÃ hiện đại, a described target;
+# Đắk Lắk: 77 xã NTM, a count)
+
+
+@pytest.fixture(scope="module")
+def dak_lak():
+    from nongthon.province import load_province
+
+    return load_province("66")
+
+
+def sets_2030():
+    return [load_target_set("nq257-2030"), load_target_set("dak-lak-2026-2030")]
+
+
+def qd51_frame(plan: dict[int, list[tuple[list[str], int]]]) -> pd.DataFrame:
+    """Criterion-level results of the 10 qd51 criteria: {year: [(xã, criteria 1..n met, the others not)]}."""
+    rows = [
+        dict(unit=u, year=y, item=str(i), met=i <= upto)
+        for y, groups in plan.items()
+        for units, upto in groups
+        for u in units
+        for i in range(1, 11)
+    ]
+    return results_frame(rows).assign(catalog="qd51-2025")
+
+
+def ntm_60_of_88(xa, years):
+    """60 of the 88 xã meet all 10 criteria, the other 28 all but criterion 10 — in every year given."""
+    return {y: [(xa[:60], 10), (xa[60:], 9)] for y in years}
+
+
+def hien_dai(units, day="2026-11-20"):
+    return pd.DataFrame(
+        {
+            "id": range(len(units)),
+            "unit": units,
+            "tier": "ntm_hien_dai",
+            "action": "recognise",
+            "decision_number": "9/QĐ",
+            "decision_date": day,
+        }
+    )
+
+
+def target(out, target_id):
+    return next(m for m in out["muc_tieu"] if m["ma"] == target_id)
+
+
+def test_66_one_year_of_data_carries_its_state_and_says_so(dak_lak):
+    """Only 2026 (the first year of qd51-2025): no transition, nothing to borrow for the NTM set, so every xã keeps
+    its 2026 state to 2030 in every run: 60/88 = 68,2 % NTM ≥ 65 % → P = 1; 60 < 77 xã → P = 0."""
+    xa = list(dak_lak.registry.xa().index)
+    assert len(xa) == 88
+    out = project(qd51_frame(ntm_60_of_88(xa, [2026])), dak_lak, sets_2030(), horizon=2030, runs=200, start_year=2026)
+    assert [y["nam"] for y in out["theo_nam"]] == [2027, 2028, 2029, 2030]
+    for y in out["theo_nam"]:
+        assert set(y) == {"nam", "mau_so", "ntm", "ntm_hien_dai"} and y["mau_so"] == 88  # the tiers of qd51, no nâng cao
+        assert y["ntm"] == {"trung_binh": pytest.approx(60 / 88), "p10": pytest.approx(60 / 88), "p90": pytest.approx(60 / 88)}
+        assert y["ntm_hien_dai"]["p90"] == 0.0
+    assert probability(out, "qg_xa_ntm_2030") == 1.0
+    assert probability(out, "dl_77_xa_ntm_2030") == 0.0 and target(out, "dl_77_xa_ntm_2030")["loai"] == "count"
+    rates = out["toc_do"]
+    assert rates["so_quan_sat"] == 0 and rates["bo_tieu_chi"]["ntm"]["giu_nguyen"] is True
+    assert rates["bo_tieu_chi"]["ntm"]["muon_tu"] is None and rates["dieu_kien"]["giu_nguyen"] is True
+    notes = " ".join(rates["ghi_chu"])
+    assert "Chưa có chuyển đổi nào" in notes and "mới có số liệu năm 2026" in notes and "giữ nguyên đến năm 2030" in notes
+    assert rates["he_so_huyen"] == {} and out["xa"][0]["ma_huyen"] is None  # no district level from 1 July 2025
+
+
+def test_66_described_targets_are_not_evaluated_and_say_why(dak_lak):
+    xa = list(dak_lak.registry.xa().index)
+    out = project(qd51_frame(ntm_60_of_88(xa, [2026])), dak_lak, sets_2030(), horizon=2030, runs=20, start_year=2026)
+    assert {m["ma"] for m in out["muc_tieu"]} == {
+        "qg_xa_ntm_2030",
+        "qg_xa_hien_dai_2030",
+        "qg_5_tinh_hoan_thanh_2030",
+        "dl_77_xa_ntm_2030",
+        "dl_nang_cao_hien_dai_2030",
+    }
+    five = target(out, "qg_5_tinh_hoan_thanh_2030")
+    assert five["xac_suat"] is None and five["loai"] == "described"
+    assert five["ghi_chu"].startswith("chưa đánh giá được: ") and "5 tỉnh, thành phố" in five["ghi_chu"]
+    assert "16/68 = 23,5%" in target(out, "dl_nang_cao_hien_dai_2030")["ghi_chu"]
+
+
+@pytest.mark.parametrize(("after", "expected"), [(6, 1.0), (5, 0.0)])
+def test_66_hien_dai_target_is_a_share_of_the_ntm_xa(dak_lak, after, expected):
+    """The NTM hiện đại conditions are not published, so a xã starts hiện đại by its recognition (end of 2026) and
+    keeps it (no transition). Of the 60 NTM xã: 6 → 6/60 = 10 % ≥ 10 % → P = 1; 5 → 8,3 % → P = 0 (of all 88 xã
+    both would fail: 6,8 % and 5,7 %). A decision dated before 1 July 2025 on the same code was about the former
+    unit of that code: it does not count."""
+    xa = list(dak_lak.registry.xa().index)
+    results = qd51_frame(ntm_60_of_88(xa, [2026]))
+    recognitions = pd.concat([hien_dai(xa[:after]), hien_dai([xa[after]], day="2025-05-10").assign(id=99)])
+    states = observed_states(results, dak_lak, recognitions=recognitions)
+    out = project(results, dak_lak, sets_2030(), horizon=2030, runs=100, start_year=2026, states=states)
+    got = target(out, "qg_xa_hien_dai_2030")
+    assert got["xac_suat"] == expected and got["mau_so_la"] == "ntm"
+    last = out["theo_nam"][-1]
+    assert last["ntm_hien_dai"]["trung_binh"] == pytest.approx(after / 88) and last["ntm"]["trung_binh"] == pytest.approx(60 / 88)
+
+
+def test_66_two_years_fit_rates_on_2026_to_2027(dak_lak):
+    """2026 and 2027 alike (no gain, no loss): rates come from the one 2026 → 2027 pair — a few criterion losses at
+    most among 60 NTM xã over 3 years, so ≥ 58 stay NTM (58/88 ≥ 65 %) in nearly every run; gaining criterion 10
+    for 17 of the 28 others is out of reach: 77 xã never."""
+    xa = list(dak_lak.registry.xa().index)
+    out = project(qd51_frame(ntm_60_of_88(xa, [2026, 2027])), dak_lak, sets_2030(), horizon=2030, runs=300)
+    assert out["nam_bat_dau"] == 2027 and [y["nam"] for y in out["theo_nam"]] == [2028, 2029, 2030]
+    assert probability(out, "qg_xa_ntm_2030") > 0.98 and probability(out, "dl_77_xa_ntm_2030") == 0.0
+    rates = out["toc_do"]
+    assert rates["so_quan_sat"] == 88 * 10 and rates["bo_tieu_chi"]["ntm"]["giu_nguyen"] is False
+    assert not any("Chưa có chuyển đổi nào" in n for n in rates["ghi_chu"])
+    assert out["ty_le_quan_sat"]["2027"]["ntm"] == pytest.approx(60 / 88) and out["ty_le_quan_sat"]["2027"]["nang_cao"] is None
+
+
+def test_66_reads_only_its_own_years_of_a_deployments_store(dak_lak, province, tmp_path):
+    """A deployment's store also holds 2024–2025 of former Phú Yên on its own units (codes GSO reused): a 66
+    projection reads 2026 only, starts there by default, and its horizon defaults to 2030."""
+    from nongthon.errors import InvalidParameter
+    from nongthon.projection import check_projection, projection_report
+    from nongthon.store import Store
+
+    xa = list(dak_lak.registry.xa().index)
+    old = results_frame(ntm_rows(list(province.registry.xa().index), [2024, 2025], met_upto=5))  # former Phú Yên (54)
+    results = pd.concat([old, qd51_frame(ntm_60_of_88(xa, [2026]))], ignore_index=True)
+    assert observed_states(results, dak_lak).years == [2026]
+    assert check_projection(dak_lak, [2024, 2025, 2026], None, 100, None) == 2026
+    with pytest.raises(InvalidParameter, match="năm 2025 của Tỉnh Đắk Lắk.*có các năm: 2026"):
+        check_projection(dak_lak, [2024, 2025, 2026], 2030, 100, 2025)
+    store = Store.open(tmp_path / "66.db")
+    store.write_results(results, source="test", author="test")
+    out = projection_report(store, dak_lak, runs=50)
+    store.close()
+    assert out["nam_bat_dau"] == 2026 and out["nam_dich"] == 2030 and set(out["ty_le_quan_sat"]) == {"2026"}
+    assert out["nam_bat_dau_ghi_chu"] == "mặc định: năm 2026, năm cuối có số liệu trước năm đích 2030"
+    assert probability(out, "qg_xa_ntm_2030") == 1.0
+
+
+def test_measure_share_of_a_tier_and_count():
+    """targets.measure on hand counts: 10 % of the NTM xã, 65 % of the eligible xã, at least 77 xã."""
+    from nongthon.targets import measure
+
+    nq, dl = load_target_set("nq257-2030"), load_target_set("dak-lak-2026-2030")
+    by = {t.id: t for t in (*nq.targets, *dl.targets)}
+    counts = {"ntm": np.array([60, 60, 0, 77]), "ntm_hien_dai": np.array([6, 5, 0, 7])}
+    assert measure(by["qg_xa_hien_dai_2030"], counts, 88)[2].tolist() == [True, False, False, False]  # 0 NTM: not met
+    assert measure(by["qg_xa_ntm_2030"], counts, 88)[2].tolist() == [True, True, False, True]  # 57.2 of 88
+    assert measure(by["dl_77_xa_ntm_2030"], counts, 88)[2].tolist() == [False, False, False, True]
+    with pytest.raises(ValueError):
+        measure(by["qg_5_tinh_hoan_thanh_2030"], counts, 88)
