@@ -22,14 +22,16 @@ from starlette.exceptions import HTTPException
 from nongthon import entries
 from nongthon.accounts import User, authenticate
 from nongthon.closeout import closeout_report
+from nongthon.deployment import Deployment, deployment_of
 from nongthon.errors import InvalidParameter, NongthonError
-from nongthon.history import history_units
+from nongthon.history import history_units, units_for_year
 from nongthon.layers import commune_detail, summary
 from nongthon.maps import FORECAST_PATH, map_forecasts, map_html, page_policy
 from nongthon.progress import progress_report
 from nongthon.projection import check_projection, projection_report
-from nongthon.province import Province, load_province
+from nongthon.province import Province
 from nongthon.store import Store
+from nongthon.units import check_period, period_of_date
 from nongthon.workbooks import workbook_for_year
 
 from .cache import Answers, LayerCache, Payload, respond
@@ -40,6 +42,7 @@ from .limits import BodyLimits
 from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
+UNITS_DOC = "cu (đơn vị trước 1/7/2025) hoặc moi (từ 1/7/2025; mặc định: đơn vị hiện nay của tỉnh). Mã GSO được dùng lại: cùng mã, hai đơn vị."
 AS_OF_DOC = (
     "Thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z, 2024-06-30T07:00:00+07:00 hoặc ngày 2024-06-30; không có múi giờ là giờ UTC): "
     "dữ liệu như đã biết lúc đó. Không nhận số (giây Unix)."
@@ -78,10 +81,13 @@ def bearer(request: Request) -> str | None:
 def create_app(db: str | Path | None = None, province: Province | None = None, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings(db=str(db) if db is not None else Settings().db)
     store = Store.open(settings.db)
-    province = province or load_province()
-    cache = LayerCache(store, province)
+    # the province followed through time (nongthon/deployment.py): each year is shown in the province of its period;
+    # a province given (tests, a profile file) is a deployment of that province alone
+    deployment = Deployment(current=province) if province is not None else deployment_of(store)
+    province = deployment.served()[0]  # the office's own oldest province: the one with districts, for account scopes
+    cache = LayerCache(store, deployment)
     # projections run in worker processes of their own, never in the threads that serve reads (api/jobs.py)
-    jobs = JobPool(settings.db, province, cache, settings.projection_workers, settings.projection_queue, settings.projection_retry_after)
+    jobs = JobPool(settings.db, deployment, cache, settings.projection_workers, settings.projection_queue, settings.projection_retry_after)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
@@ -96,6 +102,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         lifespan=lifespan,
     )
     app.state.store, app.state.province, app.state.cache, app.state.jobs = store, province, cache, jobs
+    app.state.deployment = deployment
     # a cached read asked again is answered in front of the routes while the data version is the same (api/cache.py)
     answers = None if settings.require_viewer else Answers(cache)
     app.add_exception_handler(NongthonError, nongthon_error)
@@ -181,11 +188,19 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         return await cached(request, read)
 
     @app.get("/api/communes/{code}", summary="Chi tiết một xã qua các năm", response_class=Response, dependencies=reading)
-    async def commune(request: Request, code: str, as_of: AsOf = None) -> Response:
+    async def commune(
+        request: Request,
+        code: str,
+        as_of: AsOf = None,
+        don_vi: str | None = Query(None, description=UNITS_DOC),
+    ) -> Response:
+        units = deployment.current.period if don_vi is None else check_period(don_vi)
+        of_period = deployment.province_of_period(units)
+
         def read(version: tuple | None) -> Payload | None:
             if version is None:  # a response in memory is of a known code
-                entries.commune_unit(province, code)  # 404 with the allowed form for an unknown code
-            return cache.document("commune", commune_detail, code, as_of, version=version)
+                entries.commune_unit(of_period, code)  # 404 with the allowed form for an unknown code
+            return cache.document("commune", commune_detail, code, as_of, version=version, province=of_period)
 
         return await cached(request, read)
 
@@ -193,7 +208,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     async def summary_route(request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: AsOf = None) -> Response:
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("summary", summary, y, as_of, version=version)
+            return None if y is None else cache.document("summary", summary, y, as_of, version=version, province=cache.province_for(y))
 
         return await cached(request, read)
 
@@ -218,7 +233,10 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
 
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("history_units", history_units, y, don_vi, as_of, version=version)
+            if y is None:
+                return None
+            units_for_year(y, don_vi)  # the units rule (from 2026 only the new units) before the year's province
+            return cache.document("history_units", history_units, y, don_vi, as_of, version=version, province=cache.province_for(y))
 
         return await cached(request, read)
 
@@ -231,7 +249,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     async def progress_route(request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: AsOf = None) -> Response:
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("progress", progress_report, y, as_of, version=version)
+            return None if y is None else cache.document("progress", progress_report, y, as_of, version=version, province=cache.province_for(y))
 
         return await cached(request, read)
 
@@ -244,7 +262,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     )
     async def closeout_route(request: Request, period: str = Query("2021-2025", description="Giai đoạn, ví dụ 2021-2025")) -> Response:
         def read(version: tuple | None) -> Payload | None:
-            return cache.document("closeout", closeout_report, period, version=version)
+            return cache.document("closeout", closeout_report, period, version=version, province=deployment.province_of_period("cu"))
 
         return await cached(request, read)
 
@@ -264,7 +282,9 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     )
     async def projections_route(
         request: Request,
-        horizon: int = Query(2025, description="Năm đích: đến năm cuối mà bộ tiêu chí hoặc bộ mục tiêu của tỉnh áp dụng"),
+        horizon: int | None = Query(
+            None, description="Năm đích (mặc định: năm cuối của bộ tiêu chí của năm có số liệu mới nhất; 2030 với đơn vị mới, 2025 với đơn vị cũ)"
+        ),
         runs: int = Query(1000, description="Số lần mô phỏng: 1–2000 khi không có mã truy cập, đến 10000 với quyền biên tập, quản trị"),
         start_year: int | None = Query(
             None,
@@ -284,12 +304,21 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             )
 
         def prepare() -> tuple:  # quick checks and the data version, in a thread: they read the database
-            check_projection(province, store.years_with_data(), horizon, runs, start_year)
+            check_projection(of_horizon, store.years_with_data(), horizon, runs, start_year)
             return store.data_version()
 
+        # the province of the horizon's period (a horizon no catalogue covers: today's, whose check names the years);
+        # no horizon: the province of the latest year with data, to the last year of its catalogues
+        if horizon is None:
+            latest = await run_in_threadpool(cache.default_year)
+            of_horizon = deployment.province_for(latest) if latest in deployment.years() else deployment.current
+        else:
+            of_horizon = deployment.province_for(horizon) if horizon in deployment.years() else deployment.current
         depends = await run_in_threadpool(prepare)
         try:
-            payload = await jobs.document(("projections", horizon, runs, start_year), depends, projection_report, horizon, runs, start_year)
+            payload = await jobs.document(
+                ("projections", horizon, runs, start_year), depends, projection_report, of_horizon.period, horizon, runs, start_year
+            )
         except Busy as exc:
             return JSONResponse({"loi": str(exc)}, status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
         return send(request, payload)
@@ -307,7 +336,10 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
             # forecast=False: the page carries the URL of its forecast (the route below), and no projection runs here
-            return None if y is None else cache.document("map", map_html, y, False, media_type="text/html; charset=utf-8", version=version)
+            if y is None:
+                return None
+            of_year = cache.province_for(y)
+            return cache.document("map", map_html, y, False, media_type="text/html; charset=utf-8", version=version, province=of_year)
 
         def own(payload: Payload) -> dict:  # the page's own policy: its scripts by hash
             policy = page_policy(payload.body)
@@ -327,7 +359,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
 
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("map_forecast", map_forecasts, y, version=version)
+            return None if y is None else cache.document("map_forecast", map_forecasts, y, version=version, province=cache.province_for(y))
 
         return await cached(request, read)
 
@@ -337,7 +369,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         dependencies=[Depends(reader)],
     )
     def get_assessments(code: str, year: int) -> JSONResponse:
-        data = entries.current_assessments(store, province, code, year)
+        data = entries.current_assessments(store, cache.province_for(year), code, year)
         return JSONResponse(data, headers={"ETag": entries.etag(code, year, data["phien_ban"]), "Cache-Control": "no-cache"})
 
     @app.put(
@@ -380,7 +412,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             raise NongthonError("Thân yêu cầu cần khóa ket_qua: danh sách {bo_tieu_chi, tieu_chi, ket_qua}")
         done = entries.record_results(
             store,
-            province,
+            cache.province_for(year),
             user,
             code,
             year,
@@ -410,7 +442,11 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     ) -> JSONResponse:
         """Idempotent: the same decision sent again (a retry after a lost answer) is not recorded twice; 200 with
         the id recorded first and da_co: true, where a new decision gets 201."""
-        done = entries.record_recognition(store, province, user, body)
+        try:  # the decision's date says whose units it is about (before or from 1 July 2025)
+            of_date = deployment.province_of_period(period_of_date(str(body.get("ngay"))[:10]))
+        except NongthonError:
+            of_date = deployment.current  # an unreadable date: refused by the record, with its own message
+        done = entries.record_recognition(store, of_date, user, body)
         if done.new:
             return JSONResponse({"id": done.id, "da_co": False}, status_code=201)
         return JSONResponse({"id": done.id, "da_co": True, "thong_bao": done.message}, status_code=200)
@@ -429,10 +465,10 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         responses={200: {"description": "Sổ Excel (.xlsx)", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
     )
     def template(year: int) -> Response:
-        province.catalogs.for_year(year)
+        of_year = cache.province_for(year)
         name = f"nong-thon-moi-{year}.xlsx"
         return Response(
-            workbook_for_year(store, province, year), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+            workbook_for_year(store, of_year, year), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
 
     @app.post("/api/imports", summary="Nhập sổ Excel (hoặc CSV); dry_run=true chỉ kiểm tra và tóm tắt")

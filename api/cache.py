@@ -28,6 +28,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nongthon.boundaries import BoundaryLayer, current_layer
+from nongthon.deployment import Deployment
 from nongthon.layers import (
     check_detail,
     check_year,
@@ -111,9 +112,10 @@ class LayerCache:
     max_entries = 256  # responses
     max_properties = 32  # property sets (one per layer, year, criterion and as_of), about 150 kB each for a province
 
-    def __init__(self, store: Store, province: Province, fresh_for: float = FRESH_FOR):
+    def __init__(self, store: Store, deployment: Deployment | Province, fresh_for: float = FRESH_FOR):
         self.store = store
-        self.province = province
+        # the province followed through time: each year is built with the province of its period
+        self.deployment = deployment if isinstance(deployment, Deployment) else Deployment(current=deployment)
         self.fresh_for = fresh_for
         self._years: tuple[tuple, int] | None = None  # (data version, the default year)
         self._lock = threading.RLock()
@@ -123,6 +125,17 @@ class LayerCache:
         self._building: dict[tuple, threading.Lock] = {}
         self.builds = 0  # responses built (for tests and benchmarks)
         self.geometry_builds = 0
+
+    @property
+    def province(self) -> Province:
+        """The province of today (the last period the deployment has)."""
+        return self.deployment.current
+
+    def province_for(self, year: int) -> Province:
+        """The province ``year`` is shown in (UnknownYear, naming the years there are, for any other year)."""
+        province = self.deployment.province_for(year)
+        check_year(province, year)
+        return province
 
     def sizes(self) -> dict[str, int]:
         """How many responses, property sets, geometries and build locks are held now."""
@@ -146,15 +159,15 @@ class LayerCache:
             old, _ = entries.popitem(last=False)
             self._building.pop((kind, *old), None)
 
-    def geometry(self, boundary_version: int, detail: str) -> tuple[dict[str, str], dict[str, str], BoundaryLayer]:
-        """GeoJSON strings of the communes and districts at a detail, for a boundary version."""
-        key = (boundary_version, detail)
+    def geometry(self, boundary_version: int, detail: str, province: Province) -> tuple[dict[str, str], dict[str, str], BoundaryLayer]:
+        """GeoJSON strings of a province's communes and districts at a detail, for a boundary version."""
+        key = (boundary_version, detail, province.profile)
         with self._build_lock(("geometry", *key)):
             with self._lock:
                 if key in self._geometry:
                     return self._geometry[key]
-            layer = current_layer(self.store, self.province.registry)
-            communes, districts = simplified_geometries(layer, detail, self.province.registry.units["district_code"])
+            layer = current_layer(self.store, province.registry)
+            communes, districts = simplified_geometries(layer, detail, province.registry.units["district_code"])
             built = (geojson_strings(communes), geojson_strings(districts), layer)
             with self._lock:
                 for old in [k for k in self._geometry if k[0] != boundary_version]:
@@ -218,7 +231,7 @@ class LayerCache:
         if version is not None:
             return None
         stored = set(self.store.years_with_data())  # read after the version: at least as recent
-        years = self.province.catalogs.years()
+        years = self.deployment.years()
         year = max([y for y in years if y in stored] or years)
         self._years = (versions, year)
         return year
@@ -242,7 +255,7 @@ class LayerCache:
         self, kind: str, year: int, criterion: str | None, as_of: datetime | str | None, detail: str, version: tuple | None
     ) -> Payload | None:
         check_detail(detail)
-        check_year(self.province, year)
+        province = self.province_for(year)
         as_of = to_utc_naive(as_of) if as_of is not None else None
         key = (kind, year, criterion, as_of_key(as_of))
         if version is not None:
@@ -250,30 +263,40 @@ class LayerCache:
         results_v, recog_v, boundary_v = self.version()
 
         def build() -> Payload:
-            communes, districts, layer = self.geometry(boundary_v, detail)
+            communes, districts, layer = self.geometry(boundary_v, detail, province)
             if kind == "communes":
-                props, sample = self._properties(key, (results_v, recog_v), commune_properties, year, criterion, as_of)
+                props, sample = self._properties(key, (results_v, recog_v), province, commune_properties, year, criterion, as_of)
             else:
-                props, sample = self._properties(key, (results_v, recog_v), district_properties, year, as_of)
+                props, sample = self._properties(key, (results_v, recog_v), province, district_properties, year, as_of)
             members = {"nam": year, "du_lieu_mau": sample, "ranh_gioi": {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}}
             return Payload.of(feature_collection(communes if kind == "communes" else districts, props, members), "application/geo+json")
 
         return self._cached((*key, detail), (results_v, recog_v, boundary_v), build)
 
-    def document(self, name: str, builder, *args, media_type: str = "application/json", version: tuple | None = None) -> Payload | None:  # noqa: ANN001
+    def document(
+        self,
+        name: str,
+        builder,  # noqa: ANN001 - a library function
+        *args,
+        media_type: str = "application/json",
+        version: tuple | None = None,
+        province: Province | None = None,
+    ) -> Payload | None:
         """Any document derived from the data (summary, commune details, the map page): ``builder(store,
-        province, *args)`` returns a dict (sent as JSON) or a str (sent as is). Rebuilt when the data changes."""
-        key = (name, *[as_of_key(a) if isinstance(a, datetime) else a for a in args])
+        province, *args)`` returns a dict (sent as JSON) or a str (sent as is); ``province``: the one of the
+        document's year (default: today's). Rebuilt when the data changes."""
+        province = province or self.province
+        key = (name, province.profile, *[as_of_key(a) if isinstance(a, datetime) else a for a in args])
         if version is not None:
             return self.peek(key, version)
 
         def build() -> Payload:
-            out = builder(self.store, self.province, *args)
+            out = builder(self.store, province, *args)
             return Payload.of(out if isinstance(out, str) else json.dumps(out, ensure_ascii=False), media_type)
 
         return self._cached(key, self.version(), build)
 
-    def _properties(self, key: tuple, versions: tuple, builder, *args):  # noqa: ANN001, ANN202
+    def _properties(self, key: tuple, versions: tuple, province: Province, builder, *args):  # noqa: ANN001, ANN202
         """Properties are shared by every detail of a layer: built once per results version, the
         ``max_properties`` most recently used kept."""
         with self._build_lock(("properties", *key)):
@@ -282,7 +305,7 @@ class LayerCache:
                 if hit is not None and hit[0] == versions:
                     self._props.move_to_end(key)
                     return hit[1]
-            built = builder(self.store, self.province, *args)
+            built = builder(self.store, province, *args)
             with self._lock:
                 self._props[key] = (versions, built)  # replaces an older data version of this layer
                 self._props.move_to_end(key)

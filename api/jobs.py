@@ -24,7 +24,7 @@ import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from nongthon.province import Province
+from nongthon.deployment import Deployment
 from nongthon.store import Store
 
 from .cache import LayerCache, Payload
@@ -40,26 +40,28 @@ class Busy(Exception):
 
 # -- in the worker process ---------------------------------------------------------------------------------
 _store: Store | None = None
-_province: Province | None = None
+_deployment: Deployment | None = None
 
 
-def _start_worker(db: str, province: Province) -> None:
-    global _store, _province
+def _start_worker(db: str, deployment: Deployment) -> None:
+    global _store, _deployment
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the server stops us
     with contextlib.suppress(OSError, AttributeError):
         os.nice(10)  # the server's threads that serve reads come first
-    _store, _province = Store.open(db), province
+    _store, _deployment = Store.open(db), deployment
 
 
-def _build(builder, *args) -> Payload:  # noqa: ANN001 - a library function (store, province, *args) -> dict
-    """``builder(store, province, *args)`` serialised as the response cache keeps it (JSON, its gzip, ETags)."""
-    return Payload.of(json.dumps(builder(_store, _province, *args), ensure_ascii=False), "application/json")
+def _build(builder, period: str, *args) -> Payload:  # noqa: ANN001 - a library function (store, province, *args) -> dict
+    """``builder(store, province, *args)`` with the deployment's province of ``period``, serialised as the
+    response cache keeps it (JSON, its gzip, ETags)."""
+    province = _deployment.province_of_period(period)
+    return Payload.of(json.dumps(builder(_store, province, *args), ensure_ascii=False), "application/json")
 
 
 # -- in the server -----------------------------------------------------------------------------------------
 class JobPool:
-    def __init__(self, db: str, province: Province, cache: LayerCache, workers: int = 1, queue: int = 4, retry_after: int = 10):
-        self.db, self.province, self.cache = db, province, cache
+    def __init__(self, db: str, deployment: Deployment, cache: LayerCache, workers: int = 1, queue: int = 4, retry_after: int = 10):
+        self.db, self.deployment, self.cache = db, deployment, cache
         self.workers, self.queue, self.retry_after = max(1, workers), max(0, queue), retry_after
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None  # started at the first job
@@ -70,11 +72,12 @@ class JobPool:
     def _new_executor(self) -> ProcessPoolExecutor:
         # spawn: a fresh interpreter, not a fork of a server with threads, locks and open connections
         return ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(self.db, self.province)
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker, initargs=(self.db, self.deployment)
         )
 
     def submit(self, key: tuple, depends: tuple, builder, *args) -> Future:  # noqa: ANN001 - a library function
-        """The computation of ``builder(store, province, *args)`` for the cache ``key`` at data version
+        """The computation of ``builder(store, province, *rest)`` — ``args`` is (period, *rest): the province is the
+        deployment's of that period — for the cache ``key`` at data version
         ``depends``: the one already running or waiting for that key and version, else a new one, which puts
         its result in the cache. Raises Busy when ``workers + queue`` computations are already under way."""
         job = (key, depends)

@@ -457,6 +457,7 @@ def _pct(x: float, digits: int = 1) -> str:
 
 
 def cmd_project(args: argparse.Namespace) -> int:
+    from .deployment import deployment_of
     from .projection import projection_report
 
     store = _open(args.db)
@@ -464,8 +465,9 @@ def cmd_project(args: argparse.Namespace) -> int:
     if horizon is None:  # the last year of the catalogues of the start year (default: the latest year with data)
         years = store.years_with_data()
         start = args.start if args.start is not None else max(years, default=None)
-        horizon = max(_province(store, start).catalogs.years()) if start is not None else 2025
-    out = projection_report(store, _province(store, horizon), horizon=horizon, runs=args.runs, start_year=args.start, seed=args.seed)
+        horizon = max(_province(store, start).catalogs.years()) if start is not None else None
+    province = _province(store, horizon) if horizon is not None else deployment_of(store).current
+    out = projection_report(store, province, horizon=horizon, runs=args.runs, start_year=args.start, seed=args.seed)
     if out["du_lieu_mau"]:
         print(f"*** {SAMPLE_LABEL_VI} ***")
     print(
@@ -474,7 +476,8 @@ def cmd_project(args: argparse.Namespace) -> int:
     for y in out["theo_nam"]:
         parts = [
             f"{name} {_pct(y[k]['trung_binh'])} ({_pct(y[k]['p10'])}–{_pct(y[k]['p90'])})"
-            for k, name in (("ntm", "NTM"), ("nang_cao", "nâng cao"), ("kieu_mau", "kiểu mẫu"))
+            for k, name in (("ntm", "NTM"), ("nang_cao", "nâng cao"), ("kieu_mau", "kiểu mẫu"), ("ntm_hien_dai", "NTM hiện đại"))
+            if k in y  # the tiers of the catalogue of that year
         ]
         print(f"  {y['nam']}: " + "; ".join(parts))
     print("Xác suất đạt:")

@@ -60,9 +60,14 @@ class Deployment:
                 return p
         supported = "; ".join(p.catalogs.years_text() for p in self.served())
         raise UnknownYear(
-            f"Năm {year} ({PERIODS[period].label_vi}) không thuộc bộ tiêu chí nào của {self.current.name_vi}; "
+            f"Năm {year} không thuộc bộ tiêu chí nào của {self.current.name_vi} ({PERIODS[period].label_vi}); "
             f"các năm được hỗ trợ: {supported}"
         )
+
+    def province_of_period(self, period: str) -> Province:
+        """The province the units of ``period`` (cu or moi) are shown in; today's when the deployment has none of
+        that period (a request for the old units of a province that never had them gets today's units)."""
+        return next((p for p in self.served() if p.period == period), self.current)
 
     def predecessor(self, code: str) -> Province:
         """The predecessor with GSO code ``code`` in the earlier period (for an import of its old-unit results)."""
