@@ -39,6 +39,7 @@ from .errors import PayloadTooLarge, PreconditionRequired, database_busy, http_e
 from .headers import secure
 from .jobs import Busy, JobPool
 from .limits import BodyLimits
+from .ogc import router as ogc_router
 from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
@@ -127,6 +128,9 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         return await run_in_threadpool(authenticate, store, bearer(request)) if settings.require_viewer else None
 
     reading = [Depends(reader)] if settings.require_viewer else []  # the cached reads: no dependency to solve when reads are open
+    # OGC API – Features at /ogc (api/ogc.py); its routes added flat: FastAPI's include_router nests them in a lazy
+    # _IncludedRouter that the 405 answer (api/errors.py, Allow) and the fuzz test's list of routes do not see
+    app.router.routes.extend(ogc_router(cache, reading).routes)
 
     def writer(request: Request) -> User:
         user = authenticate(store, bearer(request))
