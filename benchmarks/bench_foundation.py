@@ -7,8 +7,10 @@ the same run: the goal of issue 10 (commune_scores in ≤ 0.5 s for 1.9 M result
 scored), the floor of hashing each string column of the results once (what any scoring that reads them pays),
 and a naive Python loop per commune-year (measured on a part and scaled). Where the time goes is commune_scores
 under cProfile on the CPU clock, the fastest of the same number of runs (the profiler's own cost inflates the
-Python-heavy steps a little). The import is measured as before: wall seconds, once, next to one INSERT + commit
-per row. --quick scores 1,000 xã and imports 10,000 rows; goals are scaled linearly, so fixed costs weigh more.
+Python-heavy steps a little). The import is measured as before: wall seconds, once into an empty store and once
+more of the same file (all unchanged), next to one INSERT + commit per row; where each of the two spends its time
+(read the CSV, validate, read the current results, compare, write, the rest) is timed inside those same runs.
+--quick scores 1,000 xã and imports 10,000 rows; goals are scaled linearly, so fixed costs weigh more.
 
     python benchmarks/bench_foundation.py [--quick]
 
@@ -18,6 +20,7 @@ The last line printed is one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import pstats
@@ -30,7 +33,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from nongthon import scoring
+from nongthon import imports, scoring
 from nongthon.imports import HEADER, import_csv
 from nongthon.province import load_province
 from nongthon.store import Store, results, utcnow
@@ -208,6 +211,52 @@ def bench_scoring(province, rng, repeat: int, naive_units: int) -> dict:
     }
 
 
+# The steps of the one import path, timed inside the two measured imports: (label, owner, attribute). Each step's
+# figure excludes the steps listed after it that it calls (parse_csv calls validate_rows; _compare calls _current_for).
+IMPORT_STEPS = [
+    ("read CSV (decode, parse, NFC)", imports, "parse_csv"),
+    ("validate", imports, "validate_rows"),
+    ("compare (merge, outcome)", Store, "_compare"),
+    ("read current results", Store, "_current_for"),
+    ("write (insert, versions)", Store, "_append"),
+]
+
+
+@contextlib.contextmanager
+def step_clock():
+    """Wall seconds spent in each of IMPORT_STEPS while the block runs (the wrappers cost microseconds per call)."""
+    spent = {label: 0.0 for label, _, _ in IMPORT_STEPS}
+    saved = [(owner, name, getattr(owner, name)) for _, owner, name in IMPORT_STEPS]
+
+    def timed(label, f):  # noqa: ANN001, ANN202
+        def call(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            t = time.perf_counter()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - t
+
+        return call
+
+    for (label, owner, name), (_, _, f) in zip(IMPORT_STEPS, saved):
+        setattr(owner, name, timed(label, f))
+    try:
+        yield spent
+    finally:
+        for owner, name, f in saved:
+            setattr(owner, name, f)
+
+
+def split(spent: dict[str, float], total: float) -> dict[str, float]:
+    """Each step's own seconds (nested steps taken out), and the rest of the total: commit, file read, hash."""
+    labels = [label for label, _, _ in IMPORT_STEPS]
+    own = dict(spent)
+    own[labels[0]] -= spent[labels[1]]
+    own[labels[2]] -= spent[labels[3]]
+    own["other (transaction, commit, file read, hash)"] = total - sum(spent[label] for label in (labels[0], labels[2], labels[4]))
+    return own
+
+
 def bench_import(province, rng, tmp: Path, n_rows: int, naive_rows: int) -> dict:
     codes = list(province.registry.xa().index)
     per = 19
@@ -216,16 +265,23 @@ def bench_import(province, rng, tmp: Path, n_rows: int, naive_rows: int) -> dict
     csv_path = tmp / "big.csv"
     pd.DataFrame(rows, columns=HEADER).to_csv(csv_path, index=False)
     store = Store.open(tmp / "bench.db")
-    t = time.perf_counter()
-    res = import_csv(store, province, csv_path, author="bench")
-    fast = time.perf_counter() - t
-    t = time.perf_counter()
-    res2 = import_csv(store, province, csv_path, author="bench")
-    again = time.perf_counter() - t
+    with step_clock() as spent:
+        t = time.perf_counter()
+        res = import_csv(store, province, csv_path, author="bench")
+        fast = time.perf_counter() - t
+    first = split(spent, fast)
+    with step_clock() as spent:
+        t = time.perf_counter()
+        res2 = import_csv(store, province, csv_path, author="bench")
+        again = time.perf_counter() - t
+    second = split(spent, again)
     print(
         f"import {res.rows:,}-row CSV (validate + one transaction): {fast:.2f} s wall ({res.rows / fast:,.0f} rows/s); "
         f"re-import (all unchanged, {res2.summary.unchanged:,}): {again:.2f} s wall"
     )
+    print(f"  where the import time goes (wall s):  {'import':>15} {'re-import':>15}")
+    for label in first:
+        print(f"    {label:<44} {first[label]:7.3f} {first[label] / fast:5.1%}  {second[label]:7.3f} {second[label] / again:5.1%}")
     # baseline: one INSERT and one commit per row, as a naive loader would do
     naive_store = Store.open(tmp / "naive.db")
     with naive_store.engine.begin() as conn:
@@ -267,6 +323,8 @@ def bench_import(province, rng, tmp: Path, n_rows: int, naive_rows: int) -> dict
         "import_goal_ratio": round(fast / import_goal, 3),
         "reimport_goal_s": round(reimport_goal, 3),
         "reimport_goal_ratio": round(again / reimport_goal, 3),
+        "import_split_s": {label: round(v, 4) for label, v in first.items()},
+        "reimport_split_s": {label: round(v, 4) for label, v in second.items()},
         "import_naive_s": round(naive, 2),
         "import_naive_ratio": round(naive / fast, 1),
     }

@@ -35,7 +35,7 @@ from .errors import ImportRejected, RowError
 from .province import Province
 from .store import Store, WriteSummary
 from .text import LONG_TEXT, SHORT_TEXT, limited, nfc
-from .validation import HEADER, check_size, met_code, number_text, result_value, validate_rows
+from .validation import HEADER, check_size, each_value, met_code, number_text, result_value, validate_rows
 from .workbooks import issued_at, only_edits, read_workbook
 
 OUTCOME_CODES = {"new": "moi", "changed": "thay_doi", "unchanged": "khong_doi"}
@@ -184,7 +184,7 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
             source, [RowError(1, "(dòng tiêu đề)", ",".join(header), f"{'; '.join(detail)}; tiêu đề phải đúng là {','.join(HEADER)}")]
         )
     raw.columns = HEADER
-    df = raw.apply(lambda col: col.map(nfc))
+    df = raw.apply(lambda col: each_value(col, nfc))
     df["row"] = np.arange(len(df)) + 2
     df = df[(df[HEADER] != "").any(axis=1)].copy()  # blank rows are skipped
     return validate_rows(df, source, province), len(df)

@@ -52,6 +52,18 @@ def test_second_import_changes_nothing(store, province):
     assert len(store.history()) == before
 
 
+def test_second_import_of_numbers_only_or_words_only_changes_nothing(store, province):
+    """The current results are compared whatever their columns hold: a year of numbers only (no đạt / không đạt
+    stored), a year of words only (no value stored)."""
+    numbers = HEAD + "22303,2022,ntm,15.3,21.5\n22306,2022,ntm,15.3,0.30000000000000004\n"
+    words = HEAD + "22303,2023,ntm,1,dat\n22306,2023,ntm,2,khong_dat\n"
+    for text in (numbers, words):
+        first, second = run(store, province, text), run(store, province, text)
+        assert (first.summary.new, second.summary.new, second.summary.changed, second.summary.unchanged) == (2, 0, 0, 2)
+    assert len(store.history()) == 4
+    assert run(store, province, numbers.replace("0.30000000000000004", "0.3")).summary.changed == 1
+
+
 def test_a_changed_value_is_appended(store, province):
     run(store, province, GOOD)
     res = run(store, province, GOOD.replace("22303,2023,ntm,2,khong_dat", "22303,2023,ntm,2,dat"))

@@ -241,3 +241,42 @@ def test_version_5_boundary_layers_become_layers_of_the_old_units(tmp_path):
     assert s.current_boundary_layer("cu")[1] == {"22303": b"\x01"}
     assert s.current_boundary_layer("moi") is None  # 22303 of the new units is another xã (Phú Hòa 2)
     s.close()
+
+
+def test_a_write_is_stored_exactly_with_its_batch(store, monkeypatch):
+    """The rows of one write as the database holds them, read with plain SQL: each value exactly (0.1 + 0.2 is not
+    0.3), đạt / không đạt / no flag, each row's note, and the batch's source, author and moment — the moment in the
+    very form of the batch's own (on SQLite a text: a form without '.000000' would sort differently against as_of).
+    Written again, nothing changes; 0.3 instead of 0.1 + 0.2 is a change."""
+    from datetime import datetime, timedelta
+
+    moment = datetime(2024, 5, 6, 7, 8, 9)  # no microseconds
+    monkeypatch.setattr("nongthon.store.utcnow", lambda: moment)
+    rows = results_frame(
+        [
+            dict(unit=A, year=2023, item="17", met=True),
+            dict(unit=A, year=2023, item="5", met=False),
+            dict(unit=A, year=2023, item="15.3", level="indicator", value=0.1 + 0.2),
+            dict(unit="22306", year=2022, item="10.1", level="indicator", value=0.0),
+        ]
+    ).assign(note=["ghi chú", None, "", "x"])
+    summary = store.write_results(rows, source="tệp.csv", author="cán bộ")
+    assert (summary.new, summary.changed, summary.unchanged) == (4, 0, 0)
+    with store.engine.connect() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT r.unit, r.year, r.item, r.met, r.value, r.note, r.source, r.author, r.entered_at = b.entered_at, b.rows_written "
+            "FROM results r JOIN batches b ON b.id = r.batch_id ORDER BY r.id"
+        ).all()
+    assert [(u, y, i, None if m is None else bool(m), v, n, s, a, bool(same), w) for u, y, i, m, v, n, s, a, same, w in stored] == [
+        (A, 2023, "17", True, None, "ghi chú", "tệp.csv", "cán bộ", True, 4),
+        (A, 2023, "5", False, None, None, "tệp.csv", "cán bộ", True, 4),
+        (A, 2023, "15.3", None, 0.30000000000000004, "", "tệp.csv", "cán bộ", True, 4),
+        ("22306", 2022, "10.1", None, 0.0, "x", "tệp.csv", "cán bộ", True, 4),
+    ]
+    assert len(store.current_results(as_of=moment)) == 4
+    assert store.current_results(as_of=moment - timedelta(microseconds=1)).empty
+    again = store.write_results(rows, source="tệp.csv", author="cán bộ")
+    assert (again.new, again.changed, again.unchanged, again.batch_id) == (0, 0, 4, None)
+    assert again.diff.set_index("item").loc["15.3", "value_old"] == 0.30000000000000004
+    rounded = rows.assign(value=rows["value"].mask(rows["item"] == "15.3", 0.3))
+    assert store.write_results(rounded, source="t", author="t").changed == 1
