@@ -487,7 +487,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         data = tep.file.read(settings.max_upload_bytes + 1)
         if len(data) > settings.max_upload_bytes:
             raise PayloadTooLarge(f"Tệp quá lớn; tối đa {settings.max_upload_bytes // (1024 * 1024)} MB")
-        result = entries.import_file(store, province, user, data, tep.filename or "tep-tai-len", dry_run=dry_run, note=ghi_chu)
+        result = entries.import_file(store, deployment, user, data, tep.filename or "tep-tai-len", dry_run=dry_run, note=ghi_chu)
         return JSONResponse(result)
 
     return app

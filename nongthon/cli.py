@@ -6,11 +6,14 @@ Messages are in Vietnamese; the exit code is 0 on success, 1 when the input or t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import json
 import os
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -65,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="hồ sơ tỉnh được theo dõi: 66 (mặc định: Tỉnh Đắk Lắk từ 1/7/2025, với tỉnh tiền thân Phú Yên 54 và Đắk Lắk cũ 66-cu "
         "cho các năm đến 2025) hoặc 54 (chỉ Phú Yên, đến 2025)",
     )
+    p.add_argument(
+        "--national",
+        action="store_true",
+        help="toàn quốc: mọi xã của 34 tỉnh, thành phố từ 1/7/2025, kết quả mẫu năm 2026 theo 51/2025/QĐ-TTg (thay cho --tinh)",
+    )
     p.add_argument("--seed", type=int, default=None, help="hạt giống ngẫu nhiên của dữ liệu mẫu")
 
     p = sub.add_parser("template", parents=[common], help="sổ Excel của một năm: mẫu nhập, điền sẵn kết quả hiện có")
@@ -77,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author", default=None, help="người nhập (mặc định: tên người dùng hệ thống)")
     p.add_argument("--note", default=None, help="ghi chú cho lần nhập")
     p.add_argument("--json", action="store_true", help="in kết quả dạng JSON, như câu trả lời của POST /api/imports")
+    p.add_argument(
+        "--tinh",
+        default=None,
+        help="hồ sơ tỉnh mà cơ sở dữ liệu MỚI theo dõi (66: Đắk Lắk từ 1/7/2025 với tiền thân 54 và 66-cu; mặc định 54); "
+        "cơ sở dữ liệu đã theo dõi một tỉnh không đổi",
+    )
 
     p = sub.add_parser("export", parents=[common], help="xuất kết quả hiện hành ra CSV cùng định dạng nhập")
     p.add_argument("--year", type=int, action="append", help="năm (có thể lặp lại; mặc định: mọi năm)")
@@ -86,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", parents=[common], help="chạy máy chủ bản đồ và API (http://HOST:PORT/map)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="số tiến trình phục vụ trên cùng một cổng (mặc định: 1); mỗi tiến trình có bộ nhớ đệm riêng và thấy mọi lần ghi trong 0,25 s",
+    )
 
     p = sub.add_parser("map", parents=[common], help="ghi bản đồ ra một tệp HTML độc lập")
     p.add_argument("--year", type=int, required=True)
@@ -165,10 +185,11 @@ def _province(store: Store, year: int):  # noqa: ANN202 - a Province
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .deployment import load_deployment
+    from .deployment import load_deployment, national_deployment
+    from .national import load_national_sample
     from .sample import load_deployment_sample
 
-    deployment = load_deployment(args.tinh)
+    deployment = national_deployment() if args.national else load_deployment(args.tinh)
     store = _open(args.db)
     current = store.current_results()
     if not current.empty:
@@ -181,7 +202,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"{args.db} đã có dữ liệu mẫu ({len(current)} kết quả); giữ nguyên.")
         return 0
     t = time.perf_counter()
-    written = load_deployment_sample(store, deployment, **({"seed": args.seed} if args.seed is not None else {}))
+    seed = {"seed": args.seed} if args.seed is not None else {}
+    written = load_national_sample(store, **seed) if args.national else load_deployment_sample(store, deployment, **seed)
     print(f"{SAMPLE_LABEL_VI}")
     print(f"Đã tạo {args.db} theo dõi {deployment.current.name_vi} ({time.perf_counter() - t:.1f} s):")
     for province, sample in written:
@@ -203,7 +225,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"Không tìm thấy tệp {args.file}", file=sys.stderr)
         return 1
     store = _open(args.db)
-    province = deployment_of(store).served()[0]  # TODO(lead): by the file's years
+    if args.tinh is not None:
+        from .deployment import load_deployment
+
+        store.set_deployment_profile(load_deployment(args.tinh).profile)  # refused when the store follows another
+    province = deployment_of(store)  # each row's year (and old unit) picks its province
     try:
         data = read_file(args.file)
         res = import_file(
@@ -353,20 +379,44 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Masked:
-    """A text stream that writes ``***`` in place of a secret (the database password): every line the server
-    logs or prints — startup, access log, tracebacks — goes through sys.stdout or sys.stderr."""
+@contextlib.contextmanager
+def _masked_output(secrets: list[str]) -> Iterator[None]:
+    """Everything written to file descriptors 1 and 2 — by this process and by the processes it starts (uvicorn's
+    workers, their projection workers): startup lines, access log, tracebacks — with ``***`` in place of each
+    secret (the database password). Each descriptor goes through a pipe that a thread copies line by line."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    raw = [s.encode() for s in secrets]
+    saved, copiers = [], []
+    for fd in (1, 2):
+        real = os.dup(fd)
+        read_end, write_end = os.pipe()
+        os.dup2(write_end, fd)
+        os.close(write_end)
+        copier = threading.Thread(target=_copy_masked, args=(read_end, real, raw), daemon=True)
+        copier.start()
+        saved.append((fd, real))
+        copiers.append(copier)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, real in saved:
+            os.dup2(real, fd)  # the pipe's last write end closes once the workers have gone: its copier ends
+        for copier in copiers:
+            copier.join(timeout=5)
+        for _, real in saved:
+            os.close(real)
 
-    def __init__(self, stream, secrets: list[str]) -> None:  # noqa: ANN001 - a text stream
-        self.stream, self.secrets = stream, secrets
 
-    def write(self, text: str) -> int:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return self.stream.write(text)
-
-    def __getattr__(self, name: str):  # noqa: ANN204 - flush, isatty, fileno, … of the real stream
-        return getattr(self.stream, name)
+def _copy_masked(read_end: int, real: int, secrets: list[bytes]) -> None:
+    with open(read_end, "rb") as source, open(real, "wb", closefd=False) as sink:
+        for line in source:  # whole lines: a secret is never cut in two
+            for secret in secrets:
+                line = line.replace(secret, b"***")
+            sink.write(line)
+            sink.flush()
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -382,23 +432,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
         shown, password = (url.render_as_string(hide_password=True), url.password) if url.password else (args.db, None)
     except sa.exc.ArgumentError:
         shown, password = "(URL cơ sở dữ liệu không đọc được)", None
-    real = sys.stdout, sys.stderr
-    if password:
-        sys.stdout, sys.stderr = (_Masked(stream, sorted({password, quote(password, safe="")}, key=len, reverse=True)) for stream in real)
-    try:
+    if args.workers < 1:
+        print(f"--workers {args.workers}: số tiến trình phục vụ phải từ 1 trở lên", file=sys.stderr)
+        return 2
+    with _masked_output(sorted({password, quote(password, safe="")}, key=len, reverse=True)) if password else contextlib.nullcontext():
         try:
             _open(args.db).close()  # fail here, in Vietnamese, if the database cannot be opened
         except Exception as exc:  # noqa: BLE001 - the driver's message, without the password, instead of a traceback
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             print(f"Không mở được cơ sở dữ liệu {shown}: {detail}", file=sys.stderr)
             return 1
-        os.environ["NONGTHON_DB"] = args.db
-        print(f"Bản đồ: http://{args.host}:{args.port}/map  —  API: http://{args.host}:{args.port}/docs  (cơ sở dữ liệu {shown})")
+        os.environ["NONGTHON_DB"] = args.db  # each worker reads its settings from the environment (api/settings.py)
+        workers = f", {args.workers} tiến trình" if args.workers > 1 else ""
+        print(f"Bản đồ: http://{args.host}:{args.port}/map  —  API: http://{args.host}:{args.port}/docs  (cơ sở dữ liệu {shown}{workers})")
         # on a stop, requests still waiting (a queued projection) get 3 s, then the app stops its projection workers
-        uvicorn.run("api.app:app_from_env", factory=True, host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=3)
+        uvicorn.run(
+            "api.app:app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="info",
+            timeout_graceful_shutdown=3,
+        )
         return 0
-    finally:
-        sys.stdout, sys.stderr = real
 
 
 def cmd_map(args: argparse.Namespace) -> int:

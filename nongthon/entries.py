@@ -14,10 +14,12 @@ import pandas as pd
 from . import imports
 from .accounts import NotAllowed, User, district_level_refusal
 from .criteria import TIER_CODES
+from .deployment import Deployment
 from .errors import ImportRejected, NongthonError, RowError, UnknownUnit, clip
 from .province import Province
 from .store import Store, WriteSummary
 from .text import LONG_TEXT, SHORT_TEXT, limited, nfc
+from .units import period_of_year
 from .validation import met_code, result_value, validate_rows
 
 TIER_BY_CODE = {code: tier for tier, code in TIER_CODES.items() if tier != "none"}
@@ -273,38 +275,52 @@ def history(store: Store, province: Province, code: str) -> dict:
     }
 
 
-def district_guard(user: User, province: Province) -> Callable[[pd.DataFrame], None] | None:
+def district_guard(user: User, province: Province | Deployment) -> Callable[[pd.DataFrame], None] | None:
     """For an editor: a check that refuses a write changing the results of a district-level unit (admin only,
     see ``User.check_write``) or, for an editor limited to a district, of any xã outside it (the editor may
-    send the province's workbook, but change only its own xã). None for an admin."""
+    send the province's workbook, but change only its own xã). None for an admin. For a deployment, the rows of
+    the new units (no district level) are checked against the new units: an editor limited to a district of the
+    old units writes no row of them."""
     if user.role == "admin":
         return None
+    if isinstance(province, Deployment):
+        by_period = {
+            period: pd.concat([p.registry.units for p in province.provinces if p.period == period])
+            for period in {p.period for p in province.provinces}
+        }
+
+        def by_units(to_write: pd.DataFrame) -> None:
+            for period, rows in to_write.groupby(to_write["year"].map(lambda y: period_of_year(int(y)))):
+                _check_district(user, by_period[period], rows)
+
+        return by_units
     units = province.registry.units
+    return lambda to_write: _check_district(user, units, to_write)
 
-    def within_district(to_write: pd.DataFrame) -> None:
-        district_level = sorted(u for u in set(to_write["unit"]) if units.at[u, "level"] != "commune")
-        if district_level:
-            raise NotAllowed(district_level_refusal(user.name, [f"{units.at[u, 'name']} ({u})" for u in district_level]))
-        if not user.district:
-            return
-        outside = sorted(u for u in set(to_write["unit"]) if units.at[u, "district_code"] != user.district)
-        if outside:
-            names = ", ".join(f"{units.at[u, 'name']} ({u})" for u in outside[:10])
-            raise NotAllowed(
-                f"Tài khoản {user.name} chỉ được sửa số liệu của {units.at[user.district, 'name']}; "
-                f"tệp thay đổi {len(outside)} xã ngoài phạm vi: {names}{' …' if len(outside) > 10 else ''}. Không có gì được ghi."
-            )
 
-    return within_district
+def _check_district(user: User, units: pd.DataFrame, to_write: pd.DataFrame) -> None:
+    district_level = sorted(u for u in set(to_write["unit"]) if units.at[u, "level"] != "commune")
+    if district_level:
+        raise NotAllowed(district_level_refusal(user.name, [f"{units.at[u, 'name']} ({u})" for u in district_level]))
+    if not user.district:
+        return
+    outside = sorted(u for u in set(to_write["unit"]) if units.at[u, "district_code"] != user.district)
+    if outside:
+        names = ", ".join(f"{units.at[u, 'name']} ({u})" for u in outside[:10])
+        district = units.at[user.district, "name"] if user.district in units.index else f"huyện mã {user.district} (đơn vị cũ)"
+        raise NotAllowed(
+            f"Tài khoản {user.name} chỉ được sửa số liệu của {district}; "
+            f"tệp thay đổi {len(outside)} xã ngoài phạm vi: {names}{' …' if len(outside) > 10 else ''}. Không có gì được ghi."
+        )
 
 
 def import_file(
-    store: Store, province: Province, user: User, data: bytes, filename: str, *, dry_run: bool = False, note: str | None = None
+    store: Store, province: Province | Deployment, user: User, data: bytes, filename: str, *, dry_run: bool = False, note: str | None = None
 ) -> dict:
     """An uploaded workbook (.xlsx) or interchange CSV, through the same import path as ``nongthon import``
     (``imports.import_file``), for a user allowed to write; an editor limited to a district may change only
     its xã. The answer is the import's report."""
-    user.check_write(province.registry)
+    user.check_write((province.served()[0] if isinstance(province, Deployment) else province).registry)
     result = imports.import_file(
         store, province, data, filename, author=user.name, note=note, dry_run=dry_run, guard=district_guard(user, province)
     )

@@ -31,10 +31,12 @@ import numpy as np
 import pandas as pd
 
 from .criteria import SET_CODES
-from .errors import ImportRejected, RowError
+from .deployment import Deployment
+from .errors import ErrorGroup, ImportRejected, RowError
 from .province import Province
 from .store import Store, WriteSummary
 from .text import LONG_TEXT, SHORT_TEXT, limited, nfc
+from .units import period_of_year, registry_table
 from .validation import HEADER, check_size, each_value, met_code, number_text, result_value, validate_rows
 from .workbooks import issued_at, only_edits, read_workbook
 
@@ -51,11 +53,12 @@ class ImportResult:
     dry_run: bool
     encoding: str | None = None  # of a CSV: utf-8 or cp1258
 
-    def report(self, province: Province) -> dict:
+    def report(self, province: Province | Deployment | None = None) -> dict:
         """What the import did (or, in a dry run, would do), row by row: the API's answer, and what
-        ``nongthon import`` prints (as it is with ``--json``)."""
+        ``nongthon import`` prints (as it is with ``--json``). A unit is named as it was in its year's period
+        (GSO reused codes: 22303 is Xã Hòa Quang Bắc in 2024, Xã Phú Hòa 2 in 2026)."""
         s = self.summary
-        names = province.registry.units["name"]
+        tables = {p: registry_table(p).set_index("code")["name"] for p in ("cu", "moi")}
         return {
             "tep": self.source,
             "thu_nghiem": self.dry_run,
@@ -66,7 +69,7 @@ class ImportResult:
             "chi_tiet": [
                 {
                     "ma_xa": r.unit,
-                    "ten_xa": names[r.unit],
+                    "ten_xa": tables[period_of_year(int(r.year))].get(r.unit),
                     "nam": int(r.year),
                     "bo_tieu_chi": r.tier_set,
                     "tieu_chi": r.item,
@@ -93,7 +96,7 @@ def read_file(path: str | Path) -> bytes:
 
 def import_file(
     store: Store,
-    province: Province,
+    province: Province | Deployment,
     data: bytes,
     source: str,
     *,
@@ -106,7 +109,8 @@ def import_file(
     written in one transaction — or, with ``dry_run``, only compared with the store. Workbook cells left as
     they were downloaded are not written back (``workbooks.only_edits``). ``guard`` sees the rows that would
     be written and may raise to refuse the whole file (the API passes its district check). The file's name
-    and the note are free text, limited in length (InvalidParameter)."""
+    and the note are free text, limited in length (InvalidParameter). ``province``: one province, or the
+    deployment whose year (and, in the old units, whose unit) picks the province of each row."""
     source = limited(source, "tên tệp", SHORT_TEXT)
     if note is not None:
         note = limited(note, "ghi_chu", LONG_TEXT) or None
@@ -187,7 +191,46 @@ def parse_csv(text: str, source: str, province: Province) -> tuple[pd.DataFrame,
     df = raw.apply(lambda col: each_value(col, nfc))
     df["row"] = np.arange(len(df)) + 2
     df = df[(df[HEADER] != "").any(axis=1)].copy()  # blank rows are skipped
-    return validate_rows(df, source, province), len(df)
+    return validate_by_province(df, source, province), len(df)
+
+
+def validate_by_province(df: pd.DataFrame, source: str, target: Province | Deployment) -> pd.DataFrame:
+    """``validate_rows`` with the province each row belongs to. For a deployment that follows a province through
+    time, a row's year picks the period, and in the old units its code picks the predecessor whose unit it is (the
+    former Đắk Lắk's xã are checked with its own profile); a row whose year no catalogue covers is checked with
+    today's province, whose message names the years. Every problem of every part is reported at once, in file
+    order; nothing is written unless all parts pass."""
+    if isinstance(target, Province):
+        return validate_rows(df, source, target)
+    years = pd.to_numeric(df["nam"].where(df["nam"].str.fullmatch(r"\d{4}")), errors="coerce")
+    known = years.isin(target.years())
+    owner = pd.Series(target.current.profile, index=df.index, dtype=object)
+    period = years.map(lambda y: period_of_year(int(y)) if y == y else None)
+    for p in target.served():
+        owner[known & (period == p.period)] = p.profile
+    served_old = next((p for p in target.served() if p.period == "cu"), None)
+    if served_old is not None:
+        old = owner == served_old.profile
+        for p in target.predecessors:
+            if p is not served_old:
+                owner[old & df["ma_xa"].isin(p.registry.communes().index)] = p.profile
+    parts, errors, total, groups = [], [], 0, {}
+    by_profile = {p.profile: p for p in target.provinces}
+    for profile, rows in df.groupby(owner, sort=False):
+        try:
+            parts.append(validate_rows(rows, source, by_profile[profile]))
+        except ImportRejected as exc:
+            if len(set(owner)) == 1:
+                raise
+            errors += exc.errors
+            total += exc.total
+            for g in exc.summary:
+                key = (g.sheet, g.column, g.kind)
+                groups[key] = groups.get(key, 0) + g.count
+    if errors:
+        summary = [ErrorGroup(sheet, column, kind, n) for (sheet, column, kind), n in sorted(groups.items(), key=lambda kv: -kv[1])]
+        raise ImportRejected(source, sorted(errors, key=lambda e: e.row), total, summary)
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
 
 
 def format_result(met: object, value: object) -> str:

@@ -34,6 +34,7 @@ from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .deployment import Deployment
 from .errors import ImportRejected, RowError
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
@@ -425,6 +426,8 @@ def _read(wb, source: str, province: Province) -> tuple[int, pd.DataFrame, list[
         )
     meta = {str(r[0].value): r[1].value for r in _rows(wb, META, max_col=2) if r[0].value is not None}
     year = meta.get("nam")
+    if isinstance(province, Deployment):  # a workbook is one year: the province of that year's period
+        province = province.province_for(year) if isinstance(year, int) and year in province.years() else province.current
     if not isinstance(year, int) or not province.catalogs.covers(year):
         raise ImportRejected(
             source,

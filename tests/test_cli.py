@@ -80,7 +80,9 @@ def test_import_export_round_trip(tmp_path, demo_db):
     r = cli("export", "--db", str(demo_db), "--year", "2023", "-o", str(out))
     assert r.returncode == 0 and out.exists()
     db = tmp_path / "y.db"
-    r = cli("import", str(out), "--db", str(db), "--author", "cán bộ A")
+    r = cli("import", str(out), "--db", str(db), "--author", "cán bộ A")  # a new store follows Phú Yên alone
+    assert r.returncode == 1 and "không có đơn vị cấp xã mã này trong danh mục Tỉnh Phú Yên" in r.stderr  # the old Đắk Lắk's xã
+    r = cli("import", str(out), "--db", str(db), "--author", "cán bộ A", "--tinh", "66")  # the demo's deployment
     assert r.returncode == 0 and "mới" in r.stdout
     r2 = cli("import", str(out), "--db", str(db))
     assert "mới 0, thay đổi 0" in r2.stdout

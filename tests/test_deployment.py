@@ -12,7 +12,7 @@ import yaml
 
 from nongthon.cli import main
 from nongthon.deployment import deployment_of, load_deployment
-from nongthon.errors import CatalogError, StoreError, UnknownYear
+from nongthon.errors import CatalogError, ImportRejected, StoreError, UnknownYear
 from nongthon.province import load_province
 from nongthon.sample import load_deployment_sample
 from nongthon.scoring import commune_scores
@@ -158,4 +158,31 @@ def test_load_deployment_sample_on_phu_yen_alone(tmp_path):
     written = load_deployment_sample(s, load_deployment("54"))
     assert [p.profile for p, _ in written] == ["54"]
     assert s.deployment_profile() == "54"
+    s.close()
+
+
+def test_one_file_holds_years_of_both_periods_each_row_checked_by_its_province(tmp_path):
+    """22303 in 2024 is Xã Hòa Quang Bắc (Phú Yên), in 2026 Xã Phú Hòa 2 (new Đắk Lắk); an old Đắk Lắk xã in 2024
+    is checked with the profile 66-cu. Row numbers stay those of the file."""
+    from nongthon.imports import import_file
+
+    old_dak_lak = sorted(_xa("units_cu.csv", "66"))[0]
+    s = Store.open(tmp_path / "s.db")
+    s.set_deployment_profile("66")
+    d = deployment_of(s)
+    good = "ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2024,ntm,17,dat\n22303,2026,ntm,10,khong_dat\n" + f"{old_dak_lak},2024,ntm,1,dat\n"
+    res = import_file(s, d, good.encode(), "hai-giai-doan.csv", author="t")
+    names = {(r["ma_xa"], r["nam"]): r["ten_xa"] for r in res.report()["chi_tiet"]}
+    assert names == {
+        ("22303", 2024): "Xã Hòa Quang Bắc",
+        ("22303", 2026): "Xã Phú Hòa 2",
+        (old_dak_lak, 2024): {r["code"]: r["name"] for r in _units("units_cu.csv")}[old_dak_lak],
+    }
+    assert set(s.current_results()["catalog"]) == {"qd318-2022", "qd51-2025"}
+    bad = "ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2026,ntm,11,dat\n22303,2024,ntm,20,dat\n22042,2026,ntm,1,dat\n"
+    with pytest.raises(ImportRejected) as exc:
+        import_file(s, d, bad.encode(), "sai.csv", author="t")
+    rows = [(e.row, e.column) for e in exc.value.errors]
+    assert rows == [(2, "tieu_chi"), (3, "tieu_chi"), (4, "ma_xa")]  # qd51 has 10 criteria, qd318 19; 22042 is no more
+    assert "Phường Bình Kiến (22045)" in exc.value.errors[2].message
     s.close()

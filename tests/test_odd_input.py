@@ -132,6 +132,18 @@ AS_OF_ROUTES = {
     "/api/progress": {"year": 2023},
     "/api/history/units": {"year": 2023, "don_vi": "moi"},
 }
+#: the OGC API's routes (api/ogc.py) take as_of too; their errors are OGC exceptions, 400 {code, description, loi}
+OGC_AS_OF_ROUTES = {
+    "/ogc": {},
+    "/ogc/api": {},
+    "/ogc/conformance": {},
+    "/ogc/collections": {},
+    "/ogc/collections/{collection_id}": {},
+    "/ogc/collections/{collection_id}/items": {"nam": 2023},
+    "/ogc/collections/{collection_id}/items/{feature_id}": {"nam": 2023},
+}
+#: the national view's routes (api/national.py): checked with the API's routes where they take as_of
+NATIONAL_AS_OF_ROUTES = {"/api/layers/provinces", "/api/national/summary"}
 
 
 @pytest.mark.parametrize("path", list(AS_OF_ROUTES))
@@ -160,9 +172,8 @@ def test_as_of_at_the_ends_of_the_calendar(office, path):
 def test_as_of_is_a_moment_never_a_number(office, path):
     """A number used to be read as Unix seconds (or milliseconds past 2·10¹⁰): as_of=2023 meant 1970-01-01T00:33:43Z."""
     paths = office.get("/openapi.json").json()["paths"]  # these tests cover every route that takes as_of
-    assert {p for p, ops in paths.items() for op in ops.values() if any(q["name"] == "as_of" for q in op.get("parameters", []))} == set(
-        AS_OF_ROUTES
-    )
+    takes = {p for p, ops in paths.items() for op in ops.values() if any(q["name"] == "as_of" for q in op.get("parameters", []))}
+    assert takes - NATIONAL_AS_OF_ROUTES == set(AS_OF_ROUTES) | set(OGC_AS_OF_ROUTES)
     url, params = path.replace("{code}", "22303"), AS_OF_ROUTES[path]
     for value in ("1", "2023", "-1", "1.5", " 1700000000 "):
         r = office.get(url, params={**params, "as_of": value})
@@ -315,3 +326,12 @@ def test_check_write_refuses_an_editor_a_district_level_unit(province):
             user.check_write(reg, SON_HOA)
         user.check_write(reg, son_hoa_xa(province))  # its xã stay writable
     User(3, "Quản trị", "admin", None).check_write(reg, SON_HOA)
+
+
+@pytest.mark.parametrize("path", list(OGC_AS_OF_ROUTES))
+def test_ogc_as_of_is_a_moment_never_a_number(office, path):
+    url = path.replace("{collection_id}", "communes").replace("{feature_id}", "22303")
+    for value in ("2023", "1.5", "-1"):
+        r = office.get(url, params={**OGC_AS_OF_ROUTES[path], "as_of": value})
+        assert r.status_code == 400, (value, r.status_code)
+        assert r.json()["code"] == "InvalidParameterValue" and f"as_of={value!r}" in r.json()["loi"] and "ISO 8601" in r.json()["loi"]
