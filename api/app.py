@@ -25,7 +25,7 @@ from nongthon.closeout import closeout_report
 from nongthon.deployment import Deployment, deployment_of
 from nongthon.errors import InvalidParameter, NongthonError
 from nongthon.history import history_units, units_for_year
-from nongthon.layers import commune_detail, summary
+from nongthon.layers import commune_detail, layer_units, summary
 from nongthon.maps import FORECAST_PATH, map_forecasts, map_html, page_policy
 from nongthon.progress import progress_report
 from nongthon.projection import check_projection, projection_report
@@ -44,6 +44,10 @@ from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
 UNITS_DOC = "cu (đơn vị trước 1/7/2025) hoặc moi (từ 1/7/2025; mặc định: đơn vị hiện nay của tỉnh). Mã GSO được dùng lại: cùng mã, hai đơn vị."
+LAYER_UNITS_DOC = (
+    "cu (đơn vị trước 1/7/2025) hoặc moi (từ 1/7/2025). Mặc định: đơn vị của năm. Năm đến 2025 với moi: xã mới với trạng thái "
+    "suy ra từ các xã cũ (suy_ra: true, không phải hạng). Từ 2026 chỉ còn đơn vị mới: cu là lỗi 422."
+)
 AS_OF_DOC = (
     "Thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z, 2024-06-30T07:00:00+07:00 hoặc ngày 2024-06-30; không có múi giờ là giờ UTC): "
     "dữ liệu như đã biết lúc đó. Không nhận số (giây Unix)."
@@ -157,6 +161,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             answers.keep(request.scope, known, payload, extra)
         return respond(payload, request.headers, extra)
 
+
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
         return RedirectResponse("/map")
@@ -168,13 +173,15 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         criterion: int | None = Query(None, description="Số tiêu chí (1–19): thêm trạng thái của tiêu chí đó để tô màu."),
         as_of: AsOf = None,
         detail: str = Query("default", description="default (đơn giản hóa, ~1 m) hoặc full (hình học đầy đủ)."),
+        don_vi: str | None = Query(None, description=LAYER_UNITS_DOC),
     ) -> Response:
-        """Every commune-level unit with its tier, criteria met and the status of each criterion; see the README."""
+        """Every commune-level unit with its tier, criteria met and the status of each criterion; see the README.
+        With don_vi=moi, a year up to 2025 in the new units: each new xã's derived state (suy_ra: true), never a tier."""
         which = None if criterion is None else str(criterion)
 
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.communes(y, which, as_of, detail, version=version)
+            return None if y is None else cache.communes(y, which, as_of, detail, version=version, don_vi=don_vi)
 
         return await cached(request, read)
 
@@ -336,14 +343,20 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             code: {"description": what, "content": {"text/html": {"schema": {"type": "string"}}}} for code, what in PAGE_ANSWERS.items()
         },
     )
-    async def map_page(request: Request, year: int | None = Query(None, description=YEAR_DOC)) -> Response:
+    async def map_page(
+        request: Request,
+        year: int | None = Query(None, description=YEAR_DOC),
+        don_vi: str | None = Query(None, description=LAYER_UNITS_DOC),
+    ) -> Response:
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
             # forecast=False: the page carries the URL of its forecast (the route below), and no projection runs here
             if y is None:
                 return None
+            units = layer_units(y, don_vi)  # the units rule (from 2026 only the new units) before the year's province
             of_year = cache.province_for(y)
-            return cache.document("map", map_html, y, False, media_type="text/html; charset=utf-8", version=version, province=of_year)
+            page = "text/html; charset=utf-8"
+            return cache.document("map", map_html, y, False, units, media_type=page, version=version, province=of_year)
 
         def own(payload: Payload) -> dict:  # the page's own policy: its scripts by hash
             policy = page_policy(payload.body)

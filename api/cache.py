@@ -29,13 +29,17 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nongthon.boundaries import BoundaryLayer, current_layer
 from nongthon.deployment import Deployment
+from nongthon.history import DERIVED_NOTE_VI
 from nongthon.layers import (
     check_detail,
     check_year,
     commune_properties,
+    derived_properties,
     district_properties,
     feature_collection,
     geojson_strings,
+    layer_units,
+    new_units_province,
     simplified_geometries,
 )
 from nongthon.province import Province
@@ -243,8 +247,12 @@ class LayerCache:
         as_of: datetime | str | None = None,
         detail: str = "default",
         version: tuple | None = None,
+        *,
+        don_vi: str | None = None,
     ) -> Payload | None:
-        return self._layer("communes", year, criterion, as_of, detail, version)
+        """The communes layer of a year in the units of its time, or with ``don_vi=moi`` a year up to 2025 in the
+        new units with derived states (``don_vi=cu`` from 2026: InvalidParameter, history.units_for_year)."""
+        return self._layer("communes", year, criterion, as_of, detail, version, don_vi)
 
     def districts(
         self, year: int, as_of: datetime | str | None = None, detail: str = "default", version: tuple | None = None
@@ -252,23 +260,37 @@ class LayerCache:
         return self._layer("districts", year, None, as_of, detail, version)
 
     def _layer(
-        self, kind: str, year: int, criterion: str | None, as_of: datetime | str | None, detail: str, version: tuple | None
+        self,
+        kind: str,
+        year: int,
+        criterion: str | None,
+        as_of: datetime | str | None,
+        detail: str,
+        version: tuple | None,
+        don_vi: str | None = None,
     ) -> Payload | None:
         check_detail(detail)
+        units = layer_units(year, don_vi, criterion)
         province = self.province_for(year)
+        derived = units != province.period  # a year up to 2025 in the new units: derived states, never tiers
         as_of = to_utc_naive(as_of) if as_of is not None else None
-        key = (kind, year, criterion, as_of_key(as_of))
+        key = (kind, year, criterion, as_of_key(as_of), units)
         if version is not None:
             return self.peek((*key, detail), version)
         results_v, recog_v, boundary_v = self.version()
 
         def build() -> Payload:
-            communes, districts, layer = self.geometry(boundary_v, detail, province)
-            if kind == "communes":
+            communes, districts, layer = self.geometry(boundary_v, detail, new_units_province(province) if derived else province)
+            if derived:
+                props, sample = self._properties(key, (results_v, recog_v), province, derived_properties, year, as_of)
+            elif kind == "communes":
                 props, sample = self._properties(key, (results_v, recog_v), province, commune_properties, year, criterion, as_of)
             else:
                 props, sample = self._properties(key, (results_v, recog_v), province, district_properties, year, as_of)
-            members = {"nam": year, "du_lieu_mau": sample, "ranh_gioi": {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}}
+            members = {"nam": year, "don_vi": units, "du_lieu_mau": sample}
+            if derived:
+                members |= {"suy_ra": True, "ghi_chu_suy_ra": f"Trạng thái {DERIVED_NOTE_VI}"}
+            members["ranh_gioi"] = {"so_do_minh_hoa": layer.schematic, "nguon": layer.source}
             return Payload.of(feature_collection(communes if kind == "communes" else districts, props, members), "application/geo+json")
 
         return self._cached((*key, detail), (results_v, recog_v, boundary_v), build)

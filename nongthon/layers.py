@@ -30,6 +30,15 @@ Feature properties of the communes layer (the first four are fixed; other tools 
 ``quyet_dinh``              the recognition decision: {so, ngay} or null
 ``tieu_chi``, ``trang_thai``  with ?criterion=N: N and its status for styling
 ==========================  ==============================================================================
+
+A year up to 2025 seen in the new units (``don_vi=moi``, :func:`derived_properties`): the units of the new
+province, each new xã with its DERIVED state from its former xã (nongthon/history.py) — never a tier: ``hang``,
+``so_tieu_chi_dat`` and ``so_tieu_chi`` stay null, and beside the identity (``ma`` … ``du_dieu_kien``) come
+``suy_ra`` (true for a xã), ``trang_thai_suy_ra`` (a key of history.STATES_VI) and ``trang_thai_suy_ra_ten``,
+``ghi_chu_suy_ra`` (history.DERIVED_NOTE_VI and the state's note), ``xa_cu`` / ``xa_cu_dat`` / ``xa_cu_dat_ma`` /
+``xa_cu_cong_nhan``, ``ty_le_dien_tich_dat`` (null when unknown), ``don_vi_cu`` (the former units, each with its
+own state and tiers) and ``quyet_dinh_xa_moi`` (the decision taken for the new xã: {hang, so_quyet_dinh, ngay} or
+null). A phường is not eligible, as in the communes layer: ``suy_ra`` false, no state.
 """
 
 from __future__ import annotations
@@ -45,12 +54,13 @@ from shapely.geometry import mapping
 
 from .boundaries import COORD_DECIMALS, WGS84, BoundaryLayer, rfc7946
 from .criteria import TIER_CODES, TIER_WORDS
-from .errors import NongthonError
-from .province import Province
+from .errors import InvalidParameter, NongthonError
+from .history import history_units, successor, units_for_year
+from .province import Province, load_province
 from .reports import criterion_report, district_criterion_report, standard_report
 from .scoring import commune_scores, criterion_status, recognised_tiers, recognition_condition_status
 from .store import Store
-from .units import COMMUNE_TYPES, DISTRICT_TYPES
+from .units import COMMUNE_TYPES, DISTRICT_TYPES, period_of_year
 
 STATUS_CODES = {"met": "dat", "not_met": "khong_dat", "not_evaluated": "chua_danh_gia"}
 #: default detail: simplify to half a screen pixel of the view that shows the whole layer on a screen this
@@ -322,3 +332,58 @@ def commune_detail(store: Store, province: Province, code: str, as_of: datetime 
             }
         )
     return out
+
+
+def layer_units(year: int, don_vi: str | None = None, criterion: str | None = None) -> str:
+    """The units a year's layer is built in (history.units_for_year: ``cu`` or ``moi``, ``cu`` refused from 2026),
+    and whether a criterion can colour it: a year up to 2025 in the new units has derived states, no criteria."""
+    units = units_for_year(year, don_vi)
+    if criterion is not None and units != period_of_year(year):
+        raise InvalidParameter(
+            f"criterion={criterion} không dùng được với don_vi={units} cho năm {year}: xã mới chỉ có trạng thái suy ra từ các "
+            "xã cũ, không có kết quả theo tiêu chí trước 2026; bỏ criterion hoặc dùng don_vi=cu."
+        )
+    return units
+
+
+def new_units_province(province: Province) -> Province:
+    """The province of the new units (``moi``) a province's years are viewed in: itself from 1 July 2025, else the
+    profile of the province it became (Phú Yên → the new Đắk Lắk, 66)."""
+    return province if province.period == "moi" else load_province(successor(province))
+
+
+def derived_properties(store: Store, province: Province, year: int, as_of: datetime | None = None) -> tuple[list[dict], bool]:
+    """Properties of every unit of the new province (``moi``) in a year up to 2025 (see the module doc), and whether
+    the data is sample. ``province``: the year's own (old) province, whose deployment's history is read. A new xã
+    gets its derived state from its former xã (history.history_units), never a tier."""
+    doc = history_units(store, province, year, "moi", as_of)
+    by_code = {x["ma"]: x for x in doc["xa"]}
+    reg = new_units_province(province).registry
+    props = []
+    for code in reg.communes().index:
+        ident = unit_identity(reg, code)
+        x = by_code.get(code)
+        s = x["trang_thai_suy_ra"] if x is not None else None
+        props.append(
+            {
+                "ma": code,
+                "ten": ident["ten"],
+                "hang": None,  # never a tier for a new xã before 2026
+                "so_tieu_chi_dat": None,
+                "so_tieu_chi": None,
+                "hang_ten": "Chưa có hạng (xã mới từ 1/7/2025)" if s is not None else f"Không xét ({ident['loai_ten'].lower()})",
+                **{k: v for k, v in ident.items() if k not in ("ma", "ten")},
+                "suy_ra": s is not None,
+                "trang_thai_suy_ra": None if s is None else s["ma"],
+                "trang_thai_suy_ra_ten": None if s is None else s["ten"],
+                "ghi_chu_suy_ra": None if s is None else s["ghi_chu"],
+                "xa_cu": None if s is None else s["xa_cu"],
+                "xa_cu_dat": None if s is None else s["xa_cu_dat"],
+                "xa_cu_dat_ma": [] if s is None else s["xa_cu_dat_ma"],
+                "xa_cu_cong_nhan": None if s is None else s["xa_cu_cong_nhan"],
+                "ty_le_dien_tich_dat": None if s is None else s["ty_le_dien_tich_dat"],
+                "don_vi_cu": [] if x is None else x["don_vi_cu"],
+                "quyet_dinh_xa_moi": None if x is None else x["quyet_dinh_xa_moi"],
+            }
+        )
+    return props, doc["du_lieu_mau"]

@@ -10,6 +10,11 @@ province's shares against every target set that covers the year, the forecast, a
 unit's state; a banner when the data is sample or the boundaries are schematic. Every number comes from the
 store's assessments; the page's data is one JSON document (``map_data``) that the script only reads.
 
+A year up to 2025 can also be seen in the new units (``don_vi="moi"``): the new province's units, each new xã
+coloured by its DERIVED state from its former xã (layers.derived_properties — never a tier), its popup listing
+the former units with their own state, a banner saying the states are derived, and a panel that counts them
+instead of tiers and targets. A served page links the same year in the other units (đơn vị cũ / đơn vị mới).
+
 The forecast is a Monte Carlo projection per year, slow beside the rest. A saved file carries it inline (it has
 no server to ask); the page a server sends carries instead the URL of ``map_forecasts`` (``FORECAST_PATH``),
 which its script fetches from the same site once the page is shown, so that the page never waits for it.
@@ -36,7 +41,19 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .boundaries import SCHEMATIC_HOWTO_VI, SCHEMATIC_LABEL_VI, BoundaryLayer, current_layer
-from .layers import TIER_CODES, TIER_WORDS, commune_properties, district_properties, geojson_strings, simplified_geometries, unit_identity
+from .history import DERIVED_NOTE_VI, NO_DECISION_VI, STATE_NOTES_VI, UNKNOWN_SHARE_VI
+from .layers import (
+    TIER_CODES,
+    TIER_WORDS,
+    commune_properties,
+    derived_properties,
+    district_properties,
+    geojson_strings,
+    layer_units,
+    new_units_province,
+    simplified_geometries,
+    unit_identity,
+)
 from .progress import LATE, MET, MISSED, NOT_EVALUATED, NOT_MET, ON_TIME, STATE_WORDS, share_of, target_state
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
@@ -59,6 +76,19 @@ MILESTONE_MARKS = {MET: "✓", ON_TIME: "✓", LATE: "✓*", NOT_MET: "✗", MIS
 MILESTONE_LEGEND = "✓ đạt (đúng hạn), ✓* đạt muộn, ✗ chưa đạt / không đạt đúng hạn, ? chưa đánh giá"
 PANEL_OPEN_MIN_WIDTH = 700  # px: on a narrower map the panel starts folded, or it would cover the province
 FORECAST_RUNS = 300
+# a new xã's derived state (not a tier, so not the tiers' colours): blue / light blue / orange, colour-blind safe
+DERIVED_COLORS = {"moi_xa_cu_dat": "#2166ac", "mot_phan": "#92c5de", "chua": "#e08214", "chua_co_so_lieu": NO_DATA_COLOR}
+DERIVED_COLORS["khong_co_xa_cu"] = NOT_ELIGIBLE_COLOR
+DERIVED_WORDS = {
+    "moi_xa_cu_dat": "Mọi xã cũ đã đạt chuẩn NTM",
+    "mot_phan": "Một phần xã cũ đạt chuẩn NTM",
+    "chua": "Chưa xã cũ nào đạt chuẩn NTM",
+    "chua_co_so_lieu": "Chưa có số liệu (xã cũ)",
+    "khong_co_xa_cu": "Không có xã cũ (chỉ phường, thị trấn cũ)",
+}
+DERIVED_BANNER_VI = f"Trạng thái {DERIVED_NOTE_VI}"
+BANNER_COLORS = {"derived": "#1f4e79"}  # the sample banner stays red, the schematic one brown (map.css)
+UNITS_WORDS = {"cu": "đơn vị cũ (trước 1/7/2025)", "moi": "đơn vị mới (từ 1/7/2025)"}
 FORECAST_PATH = "/api/map/du-bao"  # where a served page fetches its forecast (map_forecasts), with the page's year
 
 
@@ -165,6 +195,11 @@ def map_style() -> dict:
         "milestone_marks": MILESTONE_MARKS,
         "milestone_legend": MILESTONE_LEGEND,
         "panel_open_min_width": PANEL_OPEN_MIN_WIDTH,
+        "derived": DERIVED_COLORS,
+        "derived_words": DERIVED_WORDS,
+        "derived_notes": STATE_NOTES_VI,
+        "banner": BANNER_COLORS,
+        "units_words": UNITS_WORDS,
     }
 
 
@@ -326,10 +361,91 @@ def _banners(sample: bool, layer: BoundaryLayer) -> list[dict]:
     return banners
 
 
-def map_data(store: Store, province: Province, year: int, forecast: bool = True) -> dict:
+def _former_words(u: dict) -> str:
+    """A former unit's own state in words, with its tier above NTM: "đạt chuẩn NTM (NTM nâng cao)"."""
+    tier = u["hang_danh_gia"]
+    return u["trang_thai_ten"] + (f" ({TIER_WORDS[tier]})" if u["trang_thai"] == "dat" and tier not in (None, "ntm") else "")
+
+
+def _new_decision(q: dict | None) -> str:
+    if not q:
+        return NO_DECISION_VI[0].upper() + NO_DECISION_VI[1:]
+    y, m, d = q["ngay"].split("-")
+    return f"Quyết định xã mới: {TIER_WORDS[q['hang']]} — số {q['so_quyet_dinh']}, ngày {d}/{m}/{y}"
+
+
+def _derived_states(props: list[dict]) -> dict[str, dict]:
+    """Per new xã, what the page needs of its derived state in one year: the state, former xã NTM of all, the
+    share of the area they make up, the former units in words, the decision taken for the new xã."""
+    out = {}
+    for p in props:
+        if not p["suy_ra"]:
+            continue
+        share = p["ty_le_dien_tich_dat"]
+        out[p["ma"]] = {
+            "s": p["trang_thai_suy_ra"],
+            "dat": p["xa_cu_dat"],
+            "n": p["xa_cu"],
+            "tl": UNKNOWN_SHARE_VI if share is None else f"{100 * share:.1f}".replace(".", ",") + "%",
+            "cu": [{"t": u["ten"], "s": u["trang_thai"], "w": _former_words(u)} for u in p["don_vi_cu"]],
+            "qd": _new_decision(p["quyet_dinh_xa_moi"]),
+        }
+    return out
+
+
+def _derived_map_data(store: Store, province: Province, year: int, forecast: bool) -> dict:
+    """The page of a year up to 2025 in the new units: the new province's units, every year of the old province
+    with data, each new xã's derived state per year; no tiers, targets nor forecast (a derived state is none)."""
+    reg = new_units_province(province).registry
+    layer = current_layer(store, reg)
+    communes, districts, bounds = _features(layer, reg)
+    years = sorted(set(store.years_with_data()).intersection(province.catalogs.years()) | {year})
+    by_year, sample = {}, False
+    for y in years:
+        props, is_sample = derived_properties(store, province, y)
+        sample = sample or is_sample
+        states = [p["trang_thai_suy_ra"] for p in props if p["suy_ra"]]
+        by_year[str(y)] = {
+            "xa": {},
+            "suy_ra": _derived_states(props),
+            "tom_tat": {k: states.count(k) for k in DERIVED_WORDS},
+            "huyen": {},
+            "tinh": None,
+            "muc_tieu": [],
+            "ten_tieu_chi": {},
+        }
+    banners = _banners(sample, layer)
+    banners.insert(int(sample), {"loai": "derived", "chu": DERIVED_BANNER_VI})
+    return {
+        "ten_tinh": reg.province_name,
+        "nam_mac_dinh": year,
+        "cac_nam": years,
+        "bounds": bounds,
+        "communes": communes,
+        "districts": districts,
+        "theo_nam": by_year,
+        "du_bao_url": None,
+        "don_vi": "moi",
+        "don_vi_khac": None if forecast else "cu",  # a served page links the old units; a saved file has no server
+        "suy_ra": True,
+        "ghi_chu_suy_ra": DERIVED_BANNER_VI,
+        "du_lieu_mau": sample,
+        "nhan_mau": SAMPLE_LABEL_VI,
+        "so_do": layer.schematic,
+        "nguon_ranh_gioi": layer.source,
+        "bieu_ngu": banners,
+        "kieu": map_style(),
+    }
+
+
+def map_data(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None) -> dict:
     """Everything the page shows, for every year with data: geometry once, the state per year. With ``forecast``
     each year's forecast is inline (``du_bao``); without, the data carries the URL to fetch them from instead
-    (``du_bao_url``: ``map_forecasts`` of the same year) and no projection runs here."""
+    (``du_bao_url``: ``map_forecasts`` of the same year) and no projection runs here. ``don_vi``: the units
+    (history.units_for_year; ``moi`` for a year up to 2025 gives the derived states of the new xã)."""
+    units = layer_units(year, don_vi)
+    if units != province.period:
+        return _derived_map_data(store, province, year, forecast)
     reg = province.registry
     layer = current_layer(store, reg)
     communes, districts, bounds = _features(layer, reg)
@@ -362,6 +478,10 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True)
         "districts": districts,
         "theo_nam": by_year,
         "du_bao_url": None if forecast else f"{FORECAST_PATH}?year={year}",
+        "don_vi": units,
+        # a served page of the old units links the same year in the new units; a saved file has no server to ask
+        "don_vi_khac": "moi" if units == "cu" and not forecast else None,
+        "suy_ra": False,
         "du_lieu_mau": sample,
         "nhan_mau": SAMPLE_LABEL_VI,
         "so_do": layer.schematic,
@@ -371,23 +491,24 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True)
     }
 
 
-def build_map(store: Store, province: Province, year: int, forecast: bool = True) -> folium.Map:
+def build_map(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None) -> folium.Map:
     """The folium map (displayable in a notebook, or saved with ``.save``), centred on the layer's bounds; the
-    page's script then fits those bounds beside the panel. ``forecast``: as in ``map_data``."""
+    page's script then fits those bounds beside the panel. ``forecast``, ``don_vi``: as in ``map_data``."""
     province.catalogs.for_year(year)
-    data = map_data(store, province, year, forecast)
+    data = map_data(store, province, year, forecast, don_vi)
     (south, west), (north, east) = data["bounds"]
     m = OfflineMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, zoom_snap=0.1, prefer_canvas=False)
     NtmLayers(data).add_to(m)
     return m
 
 
-def map_html(store: Store, province: Province, year: int, forecast: bool = True) -> str:
+def map_html(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None) -> str:
     """The map as one self-contained HTML page, with its Content-Security-Policy. The page is built with a slot
     for its data, its scripts are hashed, and only then is the data put in the slot: were some text ever to
     end the data's element, the script it started would have no hash, and the browser would not run it.
-    ``forecast``: inline (a saved file), or, with False, fetched by the page from its own site (a served page)."""
-    m = build_map(store, province, year, forecast)
+    ``forecast``: inline (a saved file), or, with False, fetched by the page from its own site (a served page).
+    ``don_vi``: the units, as in ``map_data``."""
+    m = build_map(store, province, year, forecast, don_vi)
     layers = next(c for c in m._children.values() if isinstance(c, NtmLayers))
     data_json, layers.data_json = layers.data_json, DATA_SLOT
     page = m.get_root().render()

@@ -3,6 +3,7 @@ The browser is $NONGTHON_TEST_CHROMIUM, else chromium on the PATH, else Debian's
 `playwright install chromium` downloads; without any, every test here fails with one line saying so.
 Screenshots are saved in test-artifacts/."""
 
+import csv
 import json
 import re
 import shutil
@@ -367,3 +368,85 @@ def test_exported_file_works_offline_and_shows_stored_text_as_text(browser, host
         assert popup.locator("img, script").count() == 0
     shot(page, "map-export.png")
     assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """`nongthon demo` (the new Đắk Lắk, 66, with Phú Yên before 2026), served."""
+    db = tmp_path_factory.mktemp("demo-browser") / "demo.db"
+    r = subprocess.run([sys.executable, "-m", "nongthon.cli", "--db", str(db), "demo"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    with serving(db) as url:
+        yield url
+
+
+def _units_csv(name: str) -> dict[str, dict]:
+    with open(ROOT / "geodata" / name, encoding="utf-8", newline="") as f:
+        return {r["code"]: r for r in csv.DictReader(f)}
+
+
+def test_old_and_new_units_before_and_after_the_reform(demo_server, browser):
+    """2024 in the old units (Phú Yên's 106 communes and 9 districts), the same year in the new units (102 units of
+    the new Đắk Lắk, each new xã coloured by its derived state, a banner saying so, popups listing the former
+    units), and 2026 in the new units with their tiers (26 of 88 xã NTM in the sample, no district table)."""
+    url = demo_server
+    moi = {c: r for c, r in _units_csv("units_moi.csv").items() if r["province_code"] == "66" and r["level"] == "commune"}
+    cu = _units_csv("units_cu.csv")
+    with open(ROOT / "geodata" / "crosswalk_2025.csv", encoding="utf-8", newline="") as f:
+        crosswalk = [r for r in csv.DictReader(f) if r["tinh_moi"] == "66"]
+    assert len(moi) == 102 and sum(r["unit_type"] == "xa" for r in moi.values()) == 88
+
+    page, errors = open_map(browser, url + "/map?year=2024")
+    assert page.locator(".leaflet-overlay-pane path").count() == 106 + 9  # Phú Yên's communes and district outlines
+    assert "Tỉnh Phú Yên" in page.locator("#ntm-panel .ntm-head").inner_text()
+    link = page.locator("#ntm-don-vi")
+    assert link.is_visible() and link.inner_text() == "Xem năm 2024 theo đơn vị mới (từ 1/7/2025)"
+    assert "Trạng thái suy ra" not in page.locator("#ntm-banner").inner_text()
+    shot(page, "map-2024-don-vi-cu.png")
+    link.click()  # the same year in the new units
+    page.wait_for_url("**/map?year=2024&don_vi=moi", timeout=60000)
+    page.wait_for_selector(".leaflet-overlay-pane path", timeout=60000)
+    assert page.locator(".leaflet-overlay-pane path").count() == 102  # the new units: no district level
+    banner = page.locator(".ntm-banner.derived")
+    assert banner.is_visible() and banner.inner_text() == "Trạng thái suy ra từ các xã cũ — không phải hạng được công nhận"
+    legend = page.locator("#ntm-legend").inner_text()
+    derived_words = ("Mọi xã cũ đã đạt chuẩn NTM", "Một phần xã cũ đạt chuẩn NTM", "Chưa xã cũ nào đạt chuẩn NTM", "Chưa có số liệu")
+    assert all(w in legend for w in derived_words) and "Phường (không xét)" in legend
+    assert "Đạt chuẩn NTM" not in legend and "NTM nâng cao" not in legend  # no tier is drawn
+    fills = set(page.locator(".leaflet-overlay-pane path").evaluate_all("ps => ps.map(p => p.getAttribute('fill'))"))
+    assert {"#2166ac", "#92c5de", "#e08214", "#9e9e9e"} <= fills  # all NTM, some, none, phường
+    assert page.locator("#ntm-don-vi").inner_text() == "Xem năm 2024 theo đơn vị cũ (trước 1/7/2025)"
+    # the popup of the new xã nearest the middle of the map lists its former units with their own state
+    ma = page.evaluate(
+        """() => { const map = Object.values(window).find(v => v instanceof L.Map), c = map.getCenter(); let best = null, d = Infinity;
+        map.eachLayer(l => { if (l.feature && l.feature.properties.du_dieu_kien) { const k = l.getBounds().getCenter().distanceTo(c); if (k < d) { d = k; best = l.feature.properties.ma; } } });
+        return best; }"""
+    )
+    assert moi[ma]["unit_type"] == "xa"
+    page.evaluate(f"ma => ({FIND_LAYER})(ma).openPopup()", ma)
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert popup.startswith(moi[ma]["name"]) and "(suy ra)" in popup and "Xã cũ:" in popup
+    states = ("đạt chuẩn NTM", "chưa đạt chuẩn NTM", "chưa có số liệu", "không thuộc diện xét NTM")
+    for r in crosswalk:
+        if r["ma_moi"] == ma:
+            assert any(f"{cu[r['ma_cu']]['name']} — {s}" in popup for s in states), (cu[r["ma_cu"]]["name"], popup)
+    assert "không phải hạng được công nhận" in popup
+    page.wait_for_timeout(500)  # the popup pans into view
+    shot(page, "map-2024-don-vi-moi.png")
+    assert not errors, errors
+    page.close()
+
+    page, errors = open_map(browser, url + "/map?year=2026")
+    assert page.locator(".leaflet-overlay-pane path").count() == 102
+    panel = page.locator("#ntm-panel").inner_text()
+    assert "Tỉnh Đắk Lắk" in panel and "Xã đạt chuẩn NTM: 26/88" in panel
+    assert page.locator("#ntm-panel tbody tr").count() == 0 and "Huyện / thị xã" not in panel  # no district level
+    assert page.locator("#ntm-don-vi").count() == 0 and page.locator(".ntm-banner.derived").count() == 0
+    legend = page.locator("#ntm-legend").inner_text()
+    assert "Chưa đạt chuẩn" in legend and "Đạt chuẩn NTM" in legend and "NTM nâng cao" not in legend  # qd51: no nâng cao
+    page.locator(".leaflet-control-layers").hover()
+    assert page.locator(".leaflet-control-layers label", has_text="Tiêu chí ").count() == 10  # the 10 criteria of qd51-2025
+    assert page.locator(".leaflet-control-layers label", has_text="Ranh giới huyện").count() == 0
+    shot(page, "map-2026.png")
+    assert not errors, errors
+    page.close()

@@ -4,7 +4,10 @@
  * (the shape is written by maps.map_data). Every text that comes from the data is set as text (textContent,
  * text nodes), never parsed as markup; the one Leaflet API that takes markup (layer names) gets escaped text.
  * A saved file has each year's forecast in its data (du_bao); a served page has instead the URL to fetch them
- * from (du_bao_url, same site), fetched once after the page is first shown, the panel redrawn when they come. */
+ * from (du_bao_url, same site), fetched once after the page is first shown, the panel redrawn when they come.
+ * A year up to 2025 in the new units (D.suy_ra) colours each new xã by its derived state from its former xã
+ * (theo_nam[year].suy_ra) — never a tier — lists the former units in its popup and counts the states in the panel.
+ * A served page links the same year in the other units (D.don_vi_khac: a relative link, ?year=…&don_vi=…). */
 (function () {
   "use strict";
 
@@ -36,11 +39,14 @@
     var fetched = D.du_bao_url ? "loading" : null;
     function forecastOf() { return fetched === null ? yearData().du_bao : (fetched.failed === undefined && fetched[state.year]) || null; }
     function xa(ma) { return yearData().xa[ma]; }
+    function derived(ma) { return (yearData().suy_ra || {})[ma]; }  // a new xã's derived state (D.suy_ra pages)
+    var hasDistricts = D.districts.features.length > 0;  // none in the new units (no district level)
 
     /* ---- communes: colour, tooltip, popup ---- */
     function color(f) {
       var p = f.properties;
       if (!p.du_dieu_kien) return C.not_eligible;
+      if (D.suy_ra) { var s = derived(p.ma); return s ? C.derived[s.s] : C.no_data; }
       var r = xa(p.ma);
       if (!r || r.h === null) return C.no_data;
       if (state.mode === "hang") return C.tier[r.h];
@@ -48,11 +54,12 @@
     }
     function style(f) {
       var p = f.properties, r = xa(p.ma);
-      var noData = p.du_dieu_kien && (!r || r.h === null);
+      var noData = p.du_dieu_kien && (D.suy_ra ? !derived(p.ma) || derived(p.ma).s === "chua_co_so_lieu" : !r || r.h === null);
       return { fillColor: color(f), fillOpacity: p.du_dieu_kien ? 0.85 : 0.55, color: "#555", weight: 0.6, dashArray: noData ? "3 3" : null };
     }
     function tierWords(p) {
       if (!p.du_dieu_kien) return "Không xét NTM (" + p.loai_ten.toLowerCase() + ")";
+      if (D.suy_ra) { var s = derived(p.ma); return s ? C.derived_words[s.s] + " (suy ra)" : "Chưa có số liệu năm " + state.year; }
       var r = xa(p.ma);
       if (!r || r.h === null) return "Chưa có số liệu năm " + state.year;
       return C.tier_words[r.h];
@@ -60,7 +67,9 @@
     function tooltip(layer) {
       var p = layer.feature.properties, r = xa(p.ma);
       var div = h("div", null, h("b", null, p.ten), h("br"), tierWords(p));
-      if (p.du_dieu_kien && r && r.h !== null) {
+      var s = D.suy_ra && derived(p.ma);
+      if (s) div.append(h("br"), s.dat + "/" + s.n + " xã cũ đạt chuẩn NTM năm " + state.year);
+      if (!D.suy_ra && p.du_dieu_kien && r && r.h !== null) {
         div.append(h("br"), "Đạt " + r.d + "/" + r.n + " tiêu chí");
         if (state.mode !== "hang") div.append(h("br"), "Tiêu chí " + state.mode + ": " + C.status_words[r.tc[state.mode] || "chua_danh_gia"]);
       }
@@ -70,8 +79,21 @@
       var names = yearData().ten_tieu_chi;
       return h.apply(null, ["ul", null].concat(codes.map(function (c) { return h("li", null, c + ". " + names[c]); })));
     }
+    function derivedPopup(p) {
+      var s = derived(p.ma);
+      var div = h("div", { className: "ntm-popup" }, h("h4", null, p.ten), h("b", null, tierWords(p)));
+      if (s) {
+        div.append(" — " + s.dat + "/" + s.n + " xã cũ đạt chuẩn NTM (năm " + state.year + ")");
+        if (s.s === "mot_phan") div.append(h("br"), "Diện tích các xã cũ đạt chuẩn: " + s.tl);
+        div.append(h("br"), "Xã cũ:", h.apply(null, ["ul", null].concat(s.cu.map(function (u) { return h("li", null, u.t + " — " + u.w); }))));
+        div.append(s.qd, h("br"), h("i", null, D.ghi_chu_suy_ra));
+      }
+      if (D.du_lieu_mau) div.append(h("br"), h("i", null, D.nhan_mau));
+      return div;
+    }
     function popup(layer) {
       var p = layer.feature.properties, r = xa(p.ma);
+      if (D.suy_ra && p.du_dieu_kien) return derivedPopup(p);
       var div = h("div", { className: "ntm-popup" }, h("h4", null, p.ten), p.ten_huyen, h("br"), h("b", null, tierWords(p)));
       if (p.du_dieu_kien && r && r.h !== null) {
         div.append(" — đạt " + r.d + "/" + r.n + " tiêu chí (năm " + state.year + ")");
@@ -107,7 +129,10 @@
       var banner = L.control({ position: "topright" });
       banner.onAdd = function () {
         var div = h("div", { id: "ntm-banner" });
-        D.bieu_ngu.forEach(function (b) { div.append(h("div", { className: "ntm-box ntm-banner " + b.loai }, b.chu)); });
+        D.bieu_ngu.forEach(function (b) {
+          var e = h("div", { className: "ntm-box ntm-banner " + b.loai }, b.chu);
+          div.append(C.banner[b.loai] ? styled(e, { background: C.banner[b.loai] }) : e);
+        });
         return div;
       };
       banner.addTo(map);
@@ -118,9 +143,11 @@
     var tierView = L.layerGroup(); tierView.ntmMode = "hang"; tierView.addTo(map);
     var criterionViews = {};
     var control = L.control.layers(null, null, { collapsed: true, position: "topright" });
-    control.addBaseLayer(tierView, esc("Hạng nông thôn mới"));
-    control.addOverlay(districts, esc("Ranh giới huyện"));
-    control.addOverlay(labels, esc("Tên huyện"));
+    control.addBaseLayer(tierView, esc(D.suy_ra ? "Trạng thái suy ra từ các xã cũ" : "Hạng nông thôn mới"));
+    if (hasDistricts) {
+      control.addOverlay(districts, esc("Ranh giới huyện"));
+      control.addOverlay(labels, esc("Tên huyện"));
+    }
     control.addOverlay(osm, esc("Nền OpenStreetMap (cần Internet)"));
     control.addTo(map);
     function updateControl() {
@@ -148,8 +175,20 @@
     function swatch(fill, words) { return h("div", null, styled(h("i"), { background: fill }), words); }
     function legendNodes() {
       var rows = [h("div", { className: "ntm-title" }, "Năm " + state.year)];
+      if (D.suy_ra) {
+        var counts = yearData().tom_tat || {};
+        rows.push(h("div", { className: "ntm-note" }, "Xã mới — trạng thái suy ra từ các xã cũ"));
+        Object.keys(C.derived).forEach(function (k) {
+          if (k !== "khong_co_xa_cu" || counts[k]) rows.push(swatch(C.derived[k], C.derived_words[k]));
+        });
+        rows.push(swatch(C.not_eligible, "Phường (không xét)"));
+        return rows;
+      }
       if (state.mode === "hang") {
-        Object.keys(C.tier).forEach(function (k) { rows.push(swatch(C.tier[k], C.tier_words[k])); });
+        // the tiers of the year's catalogue (2026–2030: chưa đạt, NTM, NTM hiện đại), all of them for a year without data
+        var t = yearData().tinh, has = {};
+        if (t) t.hang.forEach(function (k) { has[k.ma] = k.so_xa !== null; });
+        Object.keys(C.tier).forEach(function (k) { if (!t || k === "chua_dat" || has[k]) rows.push(swatch(C.tier[k], C.tier_words[k])); });
       } else {
         rows.push(h("div", null, h("b", null, "Tiêu chí " + state.mode + ": " + yearData().ten_tieu_chi[state.mode])));
         Object.keys(C.status).forEach(function (k) { rows.push(swatch(C.status[k], C.status_words[k])); });
@@ -226,9 +265,30 @@
         h("th", { className: "n" }, "KM"), h("th", { className: "n" }, "BQ TC"), h("th", null, "Mốc"));
       return h("table", { className: "ntm-districts" }, h("thead", null, head), h.apply(null, ["tbody", null].concat(rows)));
     }
+    function unitsLink() {  // the same year in the other units (a served page)
+      if (!D.don_vi_khac) return null;
+      return h("div", { className: "ntm-units" }, h("a", { id: "ntm-don-vi", href: "?year=" + encodeURIComponent(state.year) + "&don_vi=" + D.don_vi_khac },
+        "Xem năm " + state.year + " theo " + C.units_words[D.don_vi_khac]));
+    }
+    function derivedPanel() {
+      var y = yearData(), counts = y.tom_tat || {}, n = Object.keys(y.suy_ra || {}).length;
+      var out = [unitsLink(), h("div", null, "Năm " + state.year + " theo " + C.units_words.moi + ": " + n + " xã mới; ", h("b", null, D.ghi_chu_suy_ra), ".")];
+      Object.keys(C.derived).forEach(function (k) {
+        if (k !== "khong_co_xa_cu" || counts[k]) out.push(h("div", null, styled(h("i", { className: "ntm-swatch" }), {
+          display: "inline-block", width: "12px", height: "10px", marginRight: "6px", border: "1px solid #555", background: C.derived[k] }),
+          C.derived_words[k] + ": ", h("b", null, (counts[k] || 0) + " xã")));
+      });
+      out.push(h("div", { className: "ntm-note" }, "Mọi xã cũ đã đạt: " + C.derived_notes.moi_xa_cu_dat + "."));
+      out.push(h("div", { className: "ntm-note" }, "Xã cũ đạt: theo hạng đánh giá từ kết quả đã lưu; phường, thị trấn cũ không tính; " +
+        "xã cũ chưa có số liệu không tính là chưa đạt. Quyết định công nhận xã mới (từ 1/7/2025): trong từng xã."));
+      return out.filter(Boolean);
+    }
     function panelNodes() {
+      if (D.suy_ra) return derivedPanel();
       var y = yearData(), t = y.tinh, f = t && forecastOf(), out = [];
-      if (!t) return [h("div", null, "Chưa có số liệu năm " + state.year + ".")];
+      if (!t) return [unitsLink(), h("div", null, "Chưa có số liệu năm " + state.year + ".")].filter(Boolean);
+      var link = unitsLink();
+      if (link) out.push(link);
       out.push(h("div", null, "Năm " + state.year + ": " + t.xa_co_so_lieu + "/" + t.xa_danh_muc + " xã trong danh mục có số liệu; mẫu số " +
         t.mau_so + " xã" + (t.mau_so_chinh_thuc ? " (chính thức)" : "") + "."));
       t.hang.forEach(function (k) {
@@ -245,9 +305,11 @@
       else if (fetched === "loading") out.push(h("div", { className: "ntm-note ntm-forecast-status" }, "Đang tính dự báo…"));
       else if (fetched && fetched.failed !== undefined) out.push(h("div", { className: "ntm-note ntm-forecast-status" },
         "Không tải được dự báo (" + fetched.failed + "); tải lại trang để thử lại."));
-      out.push(districtTable());
-      out.push(h("div", { className: "ntm-note" }, "NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. " +
-        "Mốc: " + C.milestone_legend + " (di chuột để xem lý do)."));
+      if (hasDistricts) {  // the new units have no district level: no table
+        out.push(districtTable());
+        out.push(h("div", { className: "ntm-note" }, "NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. " +
+          "Mốc: " + C.milestone_legend + " (di chuột để xem lý do)."));
+      }
       return out;
     }
 
