@@ -100,7 +100,8 @@ def former_states(
     for p in old_provinces:
         if p.period != "cu":
             raise InvalidParameter(f"Hồ sơ tỉnh {p.code} là của giai đoạn {p.period}; các xã cũ được chấm bằng hồ sơ giai đoạn cu.")
-        xa = [c for c in codes if c in p.registry.xa().index]
+        eligible = set(p.registry.xa().index)
+        xa = [c for c in codes if c in eligible]
         if xa:
             scores = commune_scores(in_year, p, years=[year], units=xa)
             tier[scores["unit"].to_numpy()] = scores["tier"].to_numpy()
