@@ -36,11 +36,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: str | Path) -> tuple[subprocess.Popen, str]:
-    """`nongthon serve` on a database, once it answers; fails the test with its output when it does not."""
+def start_server(db: str | Path, *options: str) -> tuple[subprocess.Popen, str]:
+    """`nongthon serve` on a database (with more ``options``, e.g. ``--workers 2``), once it answers; fails the
+    test with its output when it does not."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "nongthon.cli", "serve", "--db", str(db), "--port", str(port)],
+        [sys.executable, "-m", "nongthon.cli", "serve", "--db", str(db), "--port", str(port), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
