@@ -39,6 +39,8 @@ from .errors import PayloadTooLarge, PreconditionRequired, database_busy, http_e
 from .headers import secure
 from .jobs import Busy, JobPool
 from .limits import BodyLimits
+from .national import PROVINCE_DOC, National
+from .national import router as national_router
 from .ogc import router as ogc_router
 from .settings import Settings
 
@@ -135,6 +137,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     # OGC API – Features at /ogc (api/ogc.py); its routes added flat: FastAPI's include_router nests them in a lazy
     # _IncludedRouter that the 405 answer (api/errors.py, Allow) and the fuzz test's list of routes do not see
     app.router.routes.extend(ogc_router(cache, reading).routes)
+    national = National(cache)  # the national view: all 34 provinces from 1 July 2025 (api/national.py)
+    app.router.routes.extend(national_router(national, cached, reading).routes)
 
     def writer(request: Request) -> User:
         user = authenticate(store, bearer(request))
@@ -174,10 +178,14 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         as_of: AsOf = None,
         detail: str = Query("default", description="default (đơn giản hóa, ~1 m) hoặc full (hình học đầy đủ)."),
         don_vi: str | None = Query(None, description=LAYER_UNITS_DOC),
+        scope: str | None = Query(None, alias="province", description=PROVINCE_DOC),
     ) -> Response:
         """Every commune-level unit with its tier, criteria met and the status of each criterion; see the README.
-        With don_vi=moi, a year up to 2025 in the new units: each new xã's derived state (suy_ra: true), never a tier."""
+        With don_vi=moi, a year up to 2025 in the new units: each new xã's derived state (suy_ra: true), never a tier.
+        With province=all (or a province's code): the national view's communes (api/national.py)."""
         which = None if criterion is None else str(criterion)
+        if scope is not None:
+            return await cached(request, lambda v: national.communes(year, scope, which, as_of, detail, don_vi, v))
 
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)

@@ -27,6 +27,7 @@ from .province import Province, load_province
 from .units import PERIODS, period_of_year
 
 DEFAULT_PROFILE = "54"
+NATIONAL_PROFILE = "00"  # the profile id of a store that follows the whole country (nongthon/national.py)
 
 
 @dataclass(frozen=True, eq=False)
@@ -85,6 +86,16 @@ def load_deployment(profile: str = DEFAULT_PROFILE) -> Deployment:
     return Deployment(current=current, predecessors=tuple(load_province(p) for p in current.predecessors))
 
 
+@lru_cache(maxsize=1)
+def national_deployment() -> Deployment:
+    """The whole country from 1 July 2025 (nongthon/national.py): every province's xã as one province, from 2026."""
+    from .national import national_province
+
+    return Deployment(current=national_province())
+
+
 def deployment_of(store) -> Deployment:  # noqa: ANN001 - Store
-    """The deployment a store follows (``Store.deployment_profile``); Phú Yên (54) for a store that never said."""
-    return load_deployment(store.deployment_profile() or DEFAULT_PROFILE)
+    """The deployment a store follows (``Store.deployment_profile``); Phú Yên (54) for a store that never said, the
+    whole country for a store of ``nongthon demo --national`` (NATIONAL_PROFILE)."""
+    profile = store.deployment_profile() or DEFAULT_PROFILE
+    return national_deployment() if profile == NATIONAL_PROFILE else load_deployment(profile)
