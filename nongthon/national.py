@@ -39,7 +39,7 @@ from .deployment import NATIONAL_PROFILE
 from .errors import CatalogError, UnknownUnit
 from .layers import check_year, commune_properties, feature_collection, geojson_strings, simplified_geometries
 from .province import Province, load_province, profile_ids
-from .reports import _summarise, report_bands  # the standard report's row, counted the same way
+from .reports import report_bands, summarise_row  # the standard report's row, counted the same way
 from .sample import DIFFICULTY, SAMPLE_LABEL_VI, SEED, SOURCE, Sample
 from .scoring import commune_scores
 from .store import Store
@@ -183,8 +183,8 @@ def scope_registry(scope: str) -> Registry:
 
 
 def _row(code: str, name: str, scores: pd.DataFrame, sets: dict, bands: list, official: int | None) -> dict:
-    """A row of the report, counted as the standard report counts a row (reports._summarise), with the share."""
-    row = {"ma_don_vi": code, "ten_don_vi": name, **_summarise(scores, sets, bands)}
+    """A row of the report, counted as the standard report counts a row (reports.summarise_row), with the share."""
+    row = {"ma_don_vi": code, "ten_don_vi": name, **summarise_row(scores, sets, bands)}
     row = {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()}
     row["ty_le_ntm"] = round(row["dat_ntm"] / row["so_xa"], 4) if row["so_xa"] else None
     row["xa_co_so_lieu"] = int(scores["has_data"].sum())

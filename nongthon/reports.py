@@ -51,7 +51,7 @@ class StandardReport:
     sample: bool
 
 
-def _summarise(scores: pd.DataFrame, sets: dict, bands: list[tuple[str, int, int]]) -> dict[str, float | int | None]:
+def summarise_row(scores: pd.DataFrame, sets: dict, bands: list[tuple[str, int, int]]) -> dict[str, float | int | None]:
     """One row of the report. A tier whose set the year's catalogue does not hold is not evaluated (None),
     not zero."""
     rank = scores["tier"].map(TIER_RANK)
@@ -77,8 +77,8 @@ def standard_report(results: pd.DataFrame, province: Province, year: int, sample
     bands = report_bands(catalog.criteria_count("ntm"))
     rows = []
     for code, d in reg.districts().iterrows():
-        rows.append({"ma_don_vi": code, "ten_don_vi": d["name"], **_summarise(scores[scores["district"] == code], catalog.sets, bands)})
-    rows.append({"ma_don_vi": reg.province_code, "ten_don_vi": reg.province_name, **_summarise(scores, catalog.sets, bands)})
+        rows.append({"ma_don_vi": code, "ten_don_vi": d["name"], **summarise_row(scores[scores["district"] == code], catalog.sets, bands)})
+    rows.append({"ma_don_vi": reg.province_code, "ten_don_vi": reg.province_name, **summarise_row(scores, catalog.sets, bands)})
     table = pd.DataFrame(rows, columns=report_columns(catalog.criteria_count("ntm")))
     for col in ("nang_cao", "kieu_mau"):
         table[col] = table[col].astype("Int64")  # <NA> where the catalogue has no such set
