@@ -137,8 +137,6 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     # OGC API – Features at /ogc (api/ogc.py); its routes added flat: FastAPI's include_router nests them in a lazy
     # _IncludedRouter that the 405 answer (api/errors.py, Allow) and the fuzz test's list of routes do not see
     app.router.routes.extend(ogc_router(cache, reading).routes)
-    national = National(cache)  # the national view: all 34 provinces from 1 July 2025 (api/national.py)
-    app.router.routes.extend(national_router(national, cached, reading).routes)
 
     def writer(request: Request) -> User:
         user = authenticate(store, bearer(request))
@@ -165,6 +163,9 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             answers.keep(request.scope, known, payload, extra)
         return respond(payload, request.headers, extra)
 
+
+    national = National(cache)  # the national view: all 34 provinces from 1 July 2025 (api/national.py)
+    app.router.routes.extend(national_router(national, cached, reading).routes)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
