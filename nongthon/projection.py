@@ -30,8 +30,12 @@ Catalogue changes (2021 → 2022, 2025 → 2026), the deliberate rule:
   recognised at the conditions set's tier or above;
 * no transition observed up to the start year (advanced in 2022, its first year; every set when the start year
   is the first year of its catalogue, as 2026 with one year of data): a set borrows the rates of the set it
-  requires (advanced ← NTM), criterion by criterion; a set with nothing to borrow (NTM, the conditions) carries
-  its start state — no xã gains or loses anything — and the output says so (``toc_do.ghi_chu``).
+  requires (advanced ← NTM), criterion by criterion; a set with nothing to borrow (NTM) takes the pace of the
+  same set in the former units — the profile's predecessors (Phú Yên and the former Đắk Lắk for the new Đắk
+  Lắk), fitted on their own history and catalogue, then pooled over criteria band by band (criteria of two
+  catalogues are not the same criteria, but how fast a xã missing k criteria completes them is the history the
+  office has); a set with none of these (the conditions, or a province without predecessors) carries its start
+  state — no xã gains or loses anything. The output says which (``toc_do.ghi_chu``).
 """
 
 from __future__ import annotations
@@ -200,6 +204,7 @@ class Rates:
     fitted_until: int
     transitions: int  # criterion-years the rates rest on
     borrowed: dict[str, str] = field(default_factory=dict)  # set -> the set whose rates it took (no transitions)
+    former: tuple[str, ...] = ()  # sets that took the pace of the same set in the former units (former_rates)
     carried: tuple[str, ...] = ()  # sets with no transition and nothing to borrow: their start state carries
     model_carried: bool = False  # the conditions chain saw no transition: its start state carries
 
@@ -216,9 +221,10 @@ def same_catalogue_pairs(states: States, until: int) -> list[tuple[int, int]]:
     return [(i, i + 1) for i in range(len(y) - 1) if y[i + 1] == y[i] + 1 and y[i + 1] <= until and c[i] == c[i + 1]]
 
 
-def _set_rates(arr: np.ndarray, pairs: list[tuple[int, int]], inside: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
-    """Gain [band, criterion] and loss [2, criterion] rates of one set from its observed transitions;
-    ``inside[year]``: the criteria that belong to the set in that year's catalogue."""
+def _set_counts(arr: np.ndarray, pairs: list[tuple[int, int]], inside: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Exposures and events of one set's observed transitions: gains g0 (not met), g1 (became met) per [band,
+    criterion]; losses l0 (met), l1 (lost) per [all met or not, criterion]; ``inside[year]``: the criteria that
+    belong to the set in that year's catalogue."""
     n_bands, width = len(MISSING_EDGES) + 1, arr.shape[2]
     g0, g1, l0, l1 = np.zeros((n_bands, width)), np.zeros((n_bands, width)), np.zeros((2, width)), np.zeros((2, width))
     for a, b in pairs:
@@ -235,6 +241,12 @@ def _set_rates(arr: np.ndarray, pairs: list[tuple[int, int]], inside: list[np.nd
             rows = full == k
             l0[k] += ((x == 1) & known)[rows].sum(axis=0)
             l1[k] += ((x == 1) & (y == 0) & known)[rows].sum(axis=0)
+    return g0, g1, l0, l1
+
+
+def _set_rates(arr: np.ndarray, pairs: list[tuple[int, int]], inside: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Gain [band, criterion] and loss [2, criterion] rates of one set from its observed transitions."""
+    g0, g1, l0, l1 = _set_counts(arr, pairs, inside)
     # a band or group without data borrows the criterion's pooled rate (prior centred on it)
     pooled_g = (g1.sum(axis=0) + PRIOR) / (g0.sum(axis=0) + 2 * PRIOR)
     pooled_l = (l1.sum(axis=0) + PRIOR) / (l0.sum(axis=0) + 2 * PRIOR)
@@ -254,8 +266,47 @@ def _required_set(catalogs: CatalogSet, code: str) -> str | None:
     return None
 
 
-def fit_rates(states: States, until: int | None = None, prior_strength: float = 10.0) -> Rates:
-    """Gain and loss rates from the transitions y → y+1 with both years ≤ ``until`` under the same catalogue."""
+def former_rates(results: pd.DataFrame, province: Province) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
+    """The pace of each set in the former units: per set, the gain [band] and loss [all met or not] rates pooled
+    over criteria — events over exposures, with the Beta(½, ½) prior — from the province's predecessors' own
+    history (profiles of period ``cu`` named in ``predecessors``), and the transitions they rest on. Empty for a
+    province without predecessors or without their history."""
+    from .province import load_province
+
+    counts: dict[str, list[np.ndarray]] = {}
+    for profile in province.predecessors:
+        old = load_province(profile)
+        years = [y for y in old.catalogs.years() if y in set(results["year"])]
+        if len(years) < 2:
+            continue
+        states = observed_states(results[results["year"].isin(years)], old)
+        pairs = same_catalogue_pairs(states, states.years[-1])
+        for s, arr in states.crit.items():
+            inside = [applicable(states.catalog_set.for_year(y), s, arr.shape[2]) for y in states.years]
+            summed = [c.sum(axis=1) for c in _set_counts(arr, pairs, inside)]  # over criteria: [band] and [2]
+            counts[s] = [a + b for a, b in zip(counts[s], summed)] if s in counts else summed
+    out = {}
+    for s, (g0, g1, l0, l1) in counts.items():
+        n = int(g0.sum() + l0.sum())
+        if n == 0:
+            continue
+        pooled_g = (g1.sum() + PRIOR) / (g0.sum() + 2 * PRIOR)
+        pooled_l = (l1.sum() + PRIOR) / (l0.sum() + 2 * PRIOR)
+        gain = np.maximum.accumulate((g1 + 2 * PRIOR * pooled_g) / (g0 + 2 * PRIOR))
+        loss = (l1 + 2 * PRIOR * pooled_l) / (l0 + 2 * PRIOR)
+        loss[1] = min(loss[1], loss[0])
+        out[s] = (gain, loss, n)
+    return out
+
+
+def fit_rates(
+    states: States,
+    until: int | None = None,
+    prior_strength: float = 10.0,
+    former: dict[str, tuple[np.ndarray, np.ndarray, int]] | None = None,
+) -> Rates:
+    """Gain and loss rates from the transitions y → y+1 with both years ≤ ``until`` under the same catalogue.
+    ``former``: the pace of each set in the former units (``former_rates``), for a set with nothing else."""
     until = until if until is not None else states.years[-1]
     pairs = same_catalogue_pairs(states, until)
     gain, loss, counts = {}, {}, {}
@@ -263,13 +314,19 @@ def fit_rates(states: States, until: int | None = None, prior_strength: float = 
     for s, arr in states.crit.items():
         gain[s], loss[s], counts[s] = _set_rates(arr, pairs, inside[s])
     # no transition observed (the module doc's rule): borrow the required set's rates, or carry the start state
-    borrowed, carried = {}, []
+    borrowed, carried, from_former = {}, [], []
     for s in states.crit:  # in tier order: a set's required set is settled before it
         req = _required_set(states.catalog_set, s)
         if counts[s] == 0 and req in gain:
             w = min(gain[s].shape[1], gain[req].shape[1])
             gain[s][:, :w], loss[s][:, :w] = gain[req][:, :w], loss[req][:, :w]
             borrowed[s] = req
+        elif counts[s] == 0 and former and s in former:
+            band_gain, band_loss, _ = former[s]
+            gain[s][:] = np.maximum.accumulate(band_gain)[:, None]
+            loss[s][:] = band_loss[:, None]
+            gain[s] = np.minimum(gain[s], 1.0 - loss[s].max(axis=0))  # g + l ≤ 1, as fitted rates
+            from_former.append(s)
         elif counts[s] == 0:
             gain[s][:], loss[s][:] = 0.0, 0.0
             carried.append(s)
@@ -298,6 +355,7 @@ def fit_rates(states: States, until: int | None = None, prior_strength: float = 
         fitted_until=until,
         transitions=sum(counts.values()),
         borrowed=borrowed,
+        former=tuple(from_former),
         carried=tuple(carried),
         model_carried=not model_seen,
     )
@@ -577,7 +635,7 @@ def project(
     JSON-ready data."""
     states = states or observed_states(results, province)
     start_year = start_year or default_start_year(states.years, horizon)
-    rates = rates or fit_rates(states, until=start_year)
+    rates = rates or fit_rates(states, until=start_year, former=former_rates(results, province))
     ts_all = [t for ts in target_sets for t in ts.targets]
     ms_all = [m for ts in target_sets for m in ts.milestones]
     district_conditions = {}
@@ -740,6 +798,12 @@ def _rates_notes(rates: Rates, states: States, start_year: int, horizon: int, co
     for s in states.crit:
         if s in rates.borrowed:
             notes.append(f"Bộ {s}: chưa có chuyển đổi quan sát — dùng tốc độ của bộ {rates.borrowed[s]}.")
+        elif s in rates.former:
+            notes.append(
+                f"Bộ {s}: chưa có chuyển đổi quan sát theo bộ tiêu chí mới — dùng tốc độ của cùng bộ ở các đơn vị cũ "
+                "(lịch sử của các tỉnh tiền thân, gộp theo số tiêu chí còn thiếu, không theo từng tiêu chí): một giả định "
+                "cho đến khi có hai năm số liệu theo bộ mới."
+            )
         elif s in rates.carried:
             notes.append(
                 f"Bộ {s}: chưa có chuyển đổi quan sát, không có bộ nào để mượn tốc độ — trạng thái năm {start_year} giữ nguyên "

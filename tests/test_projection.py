@@ -449,3 +449,24 @@ def test_measure_share_of_a_tier_and_count():
     assert measure(by["dl_77_xa_ntm_2030"], counts, 88)[2].tolist() == [False, False, False, True]
     with pytest.raises(ValueError):
         measure(by["qg_5_tinh_hoan_thanh_2030"], counts, 88)
+
+
+@pytest.mark.parametrize("history", ["climbing", "slipping"])
+def test_66_first_year_takes_the_pace_of_the_former_units(dak_lak, province, history):
+    """With 2026 alone there is no transition under qd51; the NTM set then takes the pace of the same set in the
+    former units (Phú Yên's own 2023 → 2024 → 2025 under 318/QĐ-TTg). Opposite histories, opposite forecasts from
+    the same 2026: xã that climbed from 14 to 16 to 18 criteria push the new province's NTM share up by 2030; xã
+    that slipped from 19 to 17 to 15 pull it down (the 60 NTM xã of 2026 lose criteria)."""
+    xa, old = list(dak_lak.registry.xa().index), list(province.registry.xa().index)
+    path = {"climbing": (14, 16, 18), "slipping": (19, 17, 15)}[history]
+    former = results_frame([r for y, k in zip((2023, 2024, 2025), path) for r in ntm_rows(old, [y], met_upto=k)])
+    results = pd.concat([former, qd51_frame(ntm_60_of_88(xa, [2026]))], ignore_index=True)
+    out = project(results, dak_lak, sets_2030(), horizon=2030, runs=200, start_year=2026)
+    share_2030 = out["theo_nam"][-1]["ntm"]["trung_binh"]
+    if history == "climbing":
+        assert share_2030 > 70 / 88  # most of the 28 xã missing one criterion complete it in four years
+    else:
+        assert share_2030 < 50 / 88
+    rates = out["toc_do"]
+    assert rates["bo_tieu_chi"]["ntm"]["giu_nguyen"] is False
+    assert any("đơn vị cũ" in n for n in rates["ghi_chu"]) and not any("giữ nguyên đến năm 2030" in n for n in rates["ghi_chu"])
