@@ -134,9 +134,6 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         return await run_in_threadpool(authenticate, store, bearer(request)) if settings.require_viewer else None
 
     reading = [Depends(reader)] if settings.require_viewer else []  # the cached reads: no dependency to solve when reads are open
-    # OGC API – Features at /ogc (api/ogc.py); its routes added flat: FastAPI's include_router nests them in a lazy
-    # _IncludedRouter that the 405 answer (api/errors.py, Allow) and the fuzz test's list of routes do not see
-    app.router.routes.extend(ogc_router(cache, reading).routes)
 
     def writer(request: Request) -> User:
         user = authenticate(store, bearer(request))
@@ -166,6 +163,9 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
 
     national = National(cache)  # the national view: all 34 provinces from 1 July 2025 (api/national.py)
     app.router.routes.extend(national_router(national, cached, reading).routes)
+    # OGC API – Features at /ogc (api/ogc.py); its routes added flat: FastAPI's include_router nests them in a lazy
+    # _IncludedRouter that the 405 answer (api/errors.py, Allow) and the fuzz test's list of routes do not see
+    app.router.routes.extend(ogc_router(cache, national, reading).routes)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

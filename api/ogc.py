@@ -1,6 +1,8 @@
 """OGC API – Features at /ogc (the documents: nongthon/ogc.py). Thin: each route checks its parameters, takes the
 layer from the response cache (api/cache.py, the same payload GET /api/layers/… sends) and answers a document made
-from it — a page of items is a slice of that cached feature collection, never a new query.
+from it — a page of items is a slice of that cached feature collection, never a new query. On a store that follows
+the whole country, the national view's layers too (``provinces``, ``communes-all``: the documents of the app's
+National object, api/national.py, the payloads GET /api/layers/provinces and /api/layers/communes?province=all send).
 
 Two small bounded stores of its own, both keyed by the ETag of the layer payload they come from (so a change of
 data is a new key, and what is no longer used ages out): the layer parsed and indexed for slicing (``LAYERS``
@@ -20,15 +22,18 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from nongthon import ogc
+from nongthon.deployment import NATIONAL_PROFILE
 from nongthon.errors import InvalidParameter, UnknownYear
 from nongthon.layers import UnknownCriterion
+from nongthon.national import ALL, NATIONAL_NAME_VI, codes, national_registry
 
 from .cache import LayerCache, Payload, respond
+from .national import National
 
 LAYERS = 4  # parsed layers (one per collection, year, criterion and as_of in use)
 DOCUMENTS = 256  # serialised documents (pages, collections, …) …
@@ -120,25 +125,42 @@ JSON_OR_HTML = {200: {"content": {"application/json": {"schema": {"type": "objec
 GEOJSON_OR_HTML = {200: {"content": {"application/geo+json": {"schema": {"type": "object"}}, "text/html": {"schema": {"type": "string"}}}}}
 
 
-def documented(
-    nam: str | None = Query(None, description="Năm báo cáo (mặc định: năm mới nhất có số liệu)"),
-    tieu_chi: str | None = Query(None, description="Số tiêu chí (chỉ lớp communes)"),
-    as_of: str | None = Query(None, description="Thời điểm ISO 8601: dữ liệu như đã biết lúc đó"),
-    f: str | None = Query(None, description="json (mặc định cho chương trình) hoặc html (trang web; cũng khi Accept ưu tiên text/html)"),
-) -> None:
-    """The query parameters every /ogc route takes, for the app's /docs (the routes read them themselves)."""
+def _query(name: str, description: str) -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": "string"}, "description": description}
 
 
-def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
-    """The /ogc routes over ``cache`` (its deployment and its layers: each year in the province of its period);
+#: the query parameters of the /ogc routes, for the app's /docs only: the routes read them themselves
+#: (ogc.parse_query, a 400 naming a bad one), so that FastAPI validates nothing and solves no dependency per request
+LAYER_QUERY = {
+    "parameters": [
+        _query("nam", "Năm báo cáo (mặc định: năm mới nhất có số liệu)"),
+        _query("tieu_chi", "Số tiêu chí (chỉ các lớp xã: communes, communes-all)"),
+        _query("as_of", "Thời điểm ISO 8601: dữ liệu như đã biết lúc đó"),
+        _query("f", "json (mặc định cho chương trình) hoặc html (trang web; cũng khi Accept ưu tiên text/html)"),
+    ]
+}
+PAGE_QUERY = {
+    "parameters": [
+        _query("limit", f"Số đối tượng của một trang: 1–{ogc.MAX_LIMIT} (mặc định {ogc.DEFAULT_LIMIT})"),
+        _query("offset", "Số đối tượng bỏ qua (mặc định 0)"),
+        _query("bbox", "Kinh độ tây, vĩ độ nam, kinh độ đông, vĩ độ bắc (WGS 84), ví dụ 108.9,12.8,109.5,13.7"),
+        _query("datetime", "Thời điểm hoặc khoảng RFC 3339; thời gian của đối tượng là năm nam"),
+        *LAYER_QUERY["parameters"],
+    ]
+}
+
+
+def router(cache: LayerCache, national: National, dependencies: Sequence[object] = ()) -> APIRouter:
+    """The /ogc routes over ``cache`` (its deployment and its layers: each year in the province of its period) and,
+    when the store follows the whole country, over ``national`` (the national view's layers, from the same cache);
     ``dependencies``: those of every read (a viewer's token when reads need one)."""
-    ids = ogc.collection_ids(p.registry for p in cache.deployment.served())
-    years = cache.deployment.years()
+    whole_country = cache.deployment.profile == NATIONAL_PROFILE
+    ids = ogc.collection_ids((p.registry for p in cache.deployment.served()), national=whole_country)
+    years = cache.deployment.years()  # the national view's years (from 2026) on a store that follows the whole country
     today = cache.province.registry.province_name
     layers = Kept(LAYERS)
     documents = Kept(DOCUMENTS, lambda p: len(p.body) + len(p.gzipped), DOCUMENT_BYTES)
-    # every route reads these through ogc.parse_query (400 naming a bad one); declared here for /docs
-    r = APIRouter(prefix="/ogc", tags=["OGC API – Features"], dependencies=[*dependencies, Depends(documented)])
+    r = APIRouter(prefix="/ogc", tags=["OGC API – Features"], dependencies=list(dependencies))
 
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/") + "/ogc"
@@ -155,6 +177,10 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
         indexed once per payload; and the payload's ETag."""
 
         def read(version: tuple | None) -> Payload | None:
+            if collection_id == "provinces":
+                return national.provinces(query.nam, query.as_of, "default", version)
+            if collection_id == "communes-all":
+                return national.communes(query.nam, ALL, query.tieu_chi, query.as_of, "default", None, version)
             year = query.nam if query.nam is not None else cache.default_year(version)
             if year is None:
                 return None
@@ -190,18 +216,35 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
             return (lambda: ogc.html(doc_of(), kind, url, **page)), HTML_TYPE
         return doc_of, json_type
 
-    async def collection_docs(url: str, fmt: str, query: ogc.Query, own: str | None = None) -> tuple[list[dict], str]:
-        """Every collection's description (or only ``own``'s), from the communes layer of the year and moment asked
-        (the default year's when none is)."""
-        communes, etag = await layer("communes", ogc.Query(nam=query.nam, as_of=query.as_of))
-        registry = cache.province_for(communes.year).registry
-        counts = {"communes": len(registry.communes()), "districts": len(registry.districts())}
-        return [
-            ogc.collection(c, registry.province_name, counts[c], communes, years, url, fmt, own is not None, query.filters())
-            for c in ([own] if own else ids)
-        ], etag
+    async def collection_docs(url: str, fmt: str, query: ogc.Query, own: str | None = None) -> tuple[list[dict], tuple[str, ...]]:
+        """Every collection's description (or only ``own``'s) for the year and moment asked (the default year's when
+        none is): the province's from its communes layer, the national view's each from its own layer; and the
+        ETags of the layers they come from."""
+        wanted = [own] if own else ids
+        found: dict[str, tuple[ogc.Layer, str]] = {}
+        for c in wanted:
+            source = c if c in ogc.NATIONAL else "communes"
+            if source not in found:
+                found[source] = await layer(source, ogc.Query(nam=query.nam, as_of=query.as_of))
 
-    @r.get("", summary="Trang đầu OGC API – Features", response_class=Response, responses=JSON_OR_HTML | {400: ERRORS[400]})
+        def entry(c: str) -> dict:
+            of = found[c if c in ogc.NATIONAL else "communes"][0]
+            if c in ogc.NATIONAL:
+                name, count = NATIONAL_NAME_VI, len(codes()) if c == "provinces" else len(national_registry().communes())
+            else:
+                registry = cache.province_for(of.year).registry
+                name, count = registry.province_name, len(registry.communes() if c == "communes" else registry.districts())
+            return ogc.collection(c, name, count, of, years, url, fmt, own is not None, query.filters())
+
+        return [entry(c) for c in wanted], tuple(etag for _, etag in found.values())
+
+    @r.get(
+        "",
+        summary="Trang đầu OGC API – Features",
+        response_class=Response,
+        openapi_extra=LAYER_QUERY,
+        responses=JSON_OR_HTML | {400: ERRORS[400]},
+    )
     @answers_errors
     async def landing(request: Request) -> Response:
         _, fmt = checked(request)
@@ -209,7 +252,13 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
         build, media = encoded(lambda: ogc.landing(url, today, fmt), fmt, "landing", url)
         return await send(request, ("landing", url, fmt), build, media)
 
-    @r.get("/conformance", summary="Các lớp phù hợp (conformance)", response_class=Response, responses=JSON_OR_HTML | {400: ERRORS[400]})
+    @r.get(
+        "/conformance",
+        summary="Các lớp phù hợp (conformance)",
+        response_class=Response,
+        openapi_extra=LAYER_QUERY,
+        responses=JSON_OR_HTML | {400: ERRORS[400]},
+    )
     @answers_errors
     async def conformance(request: Request) -> Response:
         _, fmt = checked(request)
@@ -221,6 +270,7 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
         "/api",
         summary="Định nghĩa OpenAPI 3.0 của OGC API",
         response_class=Response,
+        openapi_extra=LAYER_QUERY,
         responses={200: {"content": {ogc.OPENAPI: {"schema": {"type": "object"}}}}, 400: ERRORS[400]},
     )
     @answers_errors
@@ -231,7 +281,13 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
         url = base(request)
         return await send(request, ("api", url), lambda: ogc.openapi(url, ids, years, today), ogc.OPENAPI)
 
-    @r.get("/collections", summary="Các lớp dữ liệu", response_class=Response, responses=JSON_OR_HTML | {400: ERRORS[400]})
+    @r.get(
+        "/collections",
+        summary="Các lớp dữ liệu",
+        response_class=Response,
+        openapi_extra=LAYER_QUERY,
+        responses=JSON_OR_HTML | {400: ERRORS[400]},
+    )
     @answers_errors
     async def collections(request: Request) -> Response:
         query, fmt = checked(request)
@@ -240,7 +296,13 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
         build, media = encoded(lambda: ogc.collections(entries, url, fmt), fmt, "collections", url)
         return await send(request, ("collections", etag, query.filters(), url, fmt), build, media)
 
-    @r.get("/collections/{collection_id}", summary="Một lớp dữ liệu", response_class=Response, responses=JSON_OR_HTML | ERRORS)
+    @r.get(
+        "/collections/{collection_id}",
+        summary="Một lớp dữ liệu",
+        response_class=Response,
+        openapi_extra=LAYER_QUERY,
+        responses=JSON_OR_HTML | ERRORS,
+    )
     @answers_errors
     async def collection(request: Request, collection_id: str) -> Response:
         ogc.check_collection(collection_id, ids)
@@ -254,17 +316,11 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
         "/collections/{collection_id}/items",
         summary="Các đối tượng của một lớp (một trang)",
         response_class=Response,
+        openapi_extra=PAGE_QUERY,
         responses=GEOJSON_OR_HTML | ERRORS,
     )
     @answers_errors
-    async def items(
-        request: Request,
-        collection_id: str,
-        limit: str | None = Query(None, description=f"Số đối tượng của một trang: 1–{ogc.MAX_LIMIT} (mặc định {ogc.DEFAULT_LIMIT})"),
-        offset: str | None = Query(None, description="Số đối tượng bỏ qua (mặc định 0)"),
-        bbox: str | None = Query(None, description="Kinh độ tây, vĩ độ nam, kinh độ đông, vĩ độ bắc (WGS 84), ví dụ 108.9,12.8,109.5,13.7"),
-        datetime: str | None = Query(None, description="Thời điểm hoặc khoảng RFC 3339; thời gian của đối tượng là năm nam"),
-    ) -> Response:
+    async def items(request: Request, collection_id: str) -> Response:
         """Items with the properties of GET /api/layers/…, and on each feature the year, the sample flag and label,
         and whether the boundaries are schematic. numberMatched, numberReturned, timeStamp; next and prev links."""
         ogc.check_collection(collection_id, ids)
@@ -279,6 +335,7 @@ def router(cache: LayerCache, dependencies: Sequence[object] = ()) -> APIRouter:
         "/collections/{collection_id}/items/{feature_id}",
         summary="Một đối tượng",
         response_class=Response,
+        openapi_extra=LAYER_QUERY,
         responses=GEOJSON_OR_HTML | ERRORS,
     )
     @answers_errors

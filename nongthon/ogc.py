@@ -4,16 +4,18 @@ response cache, and a page of items is a slice of the layer's cached feature col
 
 Collections: ``communes`` (the commune-level units, the layer of GET /api/layers/communes) and, where a year is
 shown in the units before 1 July 2025, ``districts`` (GET /api/layers/districts; no features in a year of the new
-units, which have no district level). Items carry the same properties as
-those layers, and each feature also carries what a GIS would otherwise lose with the collection: the year
-``nam``, ``du_lieu_mau`` and its label ``nhan_du_lieu_mau`` (sample data), ``ranh_gioi_so_do_minh_hoa`` and
-``ranh_gioi_nguon`` (schematic boundaries and where the boundaries come from). Coordinates are WGS 84
-longitude/latitude (CRS84) only.
+units, which have no district level). On a store that follows the whole country (``nongthon demo --national``), the
+national view's two layers (api/national.py): ``provinces`` (GET /api/layers/provinces: the 34 provinces coloured by
+share of NTM xã) and ``communes-all`` (GET /api/layers/communes?province=all: the 3,321 commune-level units), for the
+national view's years (from 2026). Items carry the same properties as those layers, and each feature also carries
+what a GIS would otherwise lose with the collection: the year ``nam``, ``du_lieu_mau`` and its label
+``nhan_du_lieu_mau`` (sample data), ``ranh_gioi_so_do_minh_hoa`` and ``ranh_gioi_nguon`` (schematic boundaries and
+where the boundaries come from). Coordinates are WGS 84 longitude/latitude (CRS84) only.
 
 Query parameters of the items: ``limit`` (1 up to ``MAX_LIMIT``; more is served as ``MAX_LIMIT``, as the
 standard asks), ``offset``, ``bbox`` (four numbers, CRS84), ``datetime`` (a feature's time is its reporting year
-``nam``), and the layer's own ``nam``, ``tieu_chi`` (communes only) and ``as_of``. Anything else is refused
-(``BadParameter``, a 400), naming the parameter, the value and what is allowed.
+``nam``), and the layer's own ``nam``, ``tieu_chi`` (the commune collections only) and ``as_of``. Anything else is
+refused (``BadParameter``, a 400), naming the parameter, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -49,10 +51,27 @@ DEFAULT_LIMIT = 10
 MAX_LIMIT = 1000  # a whole province in one page; a national layer in a few
 FORMATS = ("json", "html")
 #: the layer's own filters, per collection (query parameters of items and of one feature)
-FILTERS = {"communes": ("nam", "tieu_chi", "as_of"), "districts": ("nam", "as_of")}
+FILTERS = {
+    "communes": ("nam", "tieu_chi", "as_of"),
+    "districts": ("nam", "as_of"),
+    "provinces": ("nam", "as_of"),
+    "communes-all": ("nam", "tieu_chi", "as_of"),
+}
 PAGING = ("limit", "offset", "bbox", "datetime")
-TITLES = {"communes": "Xã, phường, thị trấn", "districts": "Huyện, thị xã, thành phố"}
-LAYER_ROUTES = {"communes": "/api/layers/communes", "districts": "/api/layers/districts"}
+TITLES = {
+    "communes": "Xã, phường, thị trấn",
+    "districts": "Huyện, thị xã, thành phố",
+    "provinces": "Tỉnh, thành phố",
+    "communes-all": "Xã, phường, đặc khu cả nước",
+}
+LAYER_ROUTES = {
+    "communes": "/api/layers/communes",
+    "districts": "/api/layers/districts",
+    "provinces": "/api/layers/provinces",
+    "communes-all": "/api/layers/communes?province=all",
+}
+#: the national view's collections (a store that follows the whole country)
+NATIONAL = ("provinces", "communes-all")
 
 _INT = re.compile(r"[0-9]{1,9}", re.ASCII)
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?", re.ASCII)
@@ -68,10 +87,12 @@ class NotFound(NongthonError, LookupError):
     """No such collection or feature (HTTP 404)."""
 
 
-def collection_ids(registries: Iterable[Registry]) -> list[str]:
+def collection_ids(registries: Iterable[Registry], national: bool = False) -> list[str]:
     """The collections of the provinces a server shows (one per period): the communes, and the districts when one of
-    them has a district level (the units before 1 July 2025)."""
-    return ["communes", *(["districts"] if any(len(r.districts()) for r in registries) else [])]
+    them has a district level (the units before 1 July 2025); with ``national`` (a store that follows the whole
+    country), the national view's provinces and communes."""
+    districts = ["districts"] if any(len(r.districts()) for r in registries) else []
+    return ["communes", *districts, *(NATIONAL if national else ())]
 
 
 def check_collection(collection_id: str, ids: list[str]) -> str:
@@ -363,11 +384,17 @@ def describe(collection_id: str, province_name: str, count: int, layer: Layer) -
     """The collection's description: what it holds, how to choose the year, and the flags of its data."""
     what = {
         "communes": f"{count} đơn vị cấp xã của {province_name}: hạng nông thôn mới (NTM), số tiêu chí đã đạt, tiêu chí chưa đạt",
+        "communes-all": f"{count} đơn vị cấp xã của mọi tỉnh, thành phố (đơn vị hành chính từ 1/7/2025): hạng nông thôn mới (NTM), "
+        "số tiêu chí đã đạt, tiêu chí chưa đạt, tỉnh (ma_tinh, ten_tinh)",
+        "provinces": f"{count} tỉnh, thành phố (đơn vị hành chính từ 1/7/2025), mỗi tỉnh là hợp các xã của nó: số xã, số xã đạt "
+        "chuẩn NTM, tỷ lệ xã đạt chuẩn NTM (ty_le_ntm, màu của bản đồ), bình quân tiêu chí",
         "districts": f"{count} đơn vị cấp huyện của {province_name}: số xã, số xã đạt chuẩn NTM, nâng cao, kiểu mẫu, bình quân tiêu chí"
         if count
         else f"Không có đơn vị cấp huyện trong {province_name} năm {layer.year} (từ 1/7/2025 không còn cấp huyện; các năm đến 2025 có)",
     }[collection_id]
-    choose = "nam (năm), tieu_chi (một tiêu chí), as_of (thời điểm)" if collection_id == "communes" else "nam (năm), as_of (thời điểm)"
+    choose = (
+        "nam (năm), tieu_chi (một tiêu chí), as_of (thời điểm)" if "tieu_chi" in FILTERS[collection_id] else "nam (năm), as_of (thời điểm)"
+    )
     text = (
         f"{what}; năm {layer.year} (chọn bằng tham số {choose}; mặc định năm mới nhất có số liệu). Thuộc tính như {LAYER_ROUTES[collection_id]}. "
         + (f"{SAMPLE_LABEL_VI}. " if layer.sample else "")
@@ -494,7 +521,9 @@ def openapi(base_url: str, collection_ids: list[str], years: list[int], province
         ),
         "nam": param("nam", {"type": "integer", "enum": years}, "Năm báo cáo (mặc định: năm mới nhất có số liệu)"),
         "tieu_chi": param(
-            "tieu_chi", {"type": "string", "pattern": "^[0-9]{1,9}$"}, "Số tiêu chí: thêm trạng thái của tiêu chí đó (chỉ lớp communes)"
+            "tieu_chi",
+            {"type": "string", "pattern": "^[0-9]{1,9}$"},
+            "Số tiêu chí: thêm trạng thái của tiêu chí đó (chỉ các lớp xã: communes, communes-all)",
         ),
         "as_of": param("as_of", {"type": "string", "format": "date-time"}, "Thời điểm ISO 8601: dữ liệu như đã biết lúc đó"),
     }

@@ -7,6 +7,7 @@ openapi-spec-validator for the OpenAPI 3.0 document."""
 
 from __future__ import annotations
 
+import csv
 import math
 import re
 import shutil
@@ -22,12 +23,14 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.settings import Settings
 from nongthon import ogc
+from nongthon.cli import main as cli_main
 from nongthon.province import load_province
 from nongthon.store import Store
 from nongthon.units import load_registry
 from tests.conftest import SHARED
 from tests.live import start_server, stop_server
 
+GEODATA = Path(__file__).resolve().parents[1] / "geodata"
 REGISTRY = load_registry("54", "cu")
 COMMUNES = set(REGISTRY.communes().index)  # 106 commune-level units of Phú Yên before 1 July 2025
 DISTRICTS = set(REGISTRY.districts().index)  # 9
@@ -438,6 +441,151 @@ def test_a_deployment_shows_each_year_in_the_units_of_its_period(tmp_path):
         assert later["numberMatched"] == 0 and later["features"] == []
         assert "không còn cấp huyện" in c.get("/ogc/collections/districts?nam=2026").json()["description"]
         assert c.get("/ogc").json()["title"].endswith("Tỉnh Đắk Lắk (OGC API – Features)")
+
+
+# ---------------------------------------------------------------------------------------------- the national view
+
+
+def _units_moi() -> list[dict]:
+    with open(GEODATA / "units_moi.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+UNITS_MOI = _units_moi()  # the registry file of the units from 1 July 2025, read with the csv module
+PROVINCES_MOI = [r["code"] for r in UNITS_MOI if r["level"] == "province"]  # 34
+COMMUNES_MOI = {r["code"]: r for r in UNITS_MOI if r["level"] == "commune"}  # 3,321
+NATIONAL_YEAR = 2026
+
+
+@pytest.fixture(scope="module")
+def national_db(tmp_path_factory) -> Path:
+    """A store made by `nongthon demo --national` (the labelled sample of every xã in 2026; schematic boundaries)."""
+    db = tmp_path_factory.mktemp("ogc-national") / "national.db"
+    assert cli_main(["--db", str(db), "demo", "--national"]) == 0
+    return db
+
+
+@pytest.fixture(scope="module")
+def national_live(national_db):
+    proc, url = start_server(national_db)
+    try:
+        yield url
+    finally:
+        stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def national_client(national_db):
+    with TestClient(create_app(national_db)) as c:
+        yield c
+
+
+def test_a_store_of_the_whole_country_lists_the_national_collections_with_their_flags(national_client):
+    c = national_client
+    listed = {x["id"]: x for x in c.get("/ogc/collections").json()["collections"]}
+    assert list(listed) == ["communes", "provinces", "communes-all"]
+    for cid, count in (("provinces", len(PROVINCES_MOI)), ("communes-all", len(COMMUNES_MOI))):
+        doc = listed[cid]
+        assert doc["description"].startswith(f"{count} ") and SAMPLE_WORDS in doc["description"] and SCHEMATIC_WORDS in doc["description"]
+        assert doc["du_lieu_mau"] is True and doc["ranh_gioi"]["so_do_minh_hoa"] is True and doc["nam"] == NATIONAL_YEAR
+        assert doc["extent"]["temporal"]["interval"] == [["2026-01-01T00:00:00Z", "2030-12-31T23:59:59Z"]]  # qd51-2025: 2026–2030
+        west, south, east, north = doc["extent"]["spatial"]["bbox"][0]
+        assert 102 < west < 103 and 8 < south < 9 and 109 < east < 118 and 23 < north < 24  # Vietnam (its islands east to 117.8)
+        assert c.get(f"/ogc/collections/{cid}").json()["description"] == doc["description"]
+    assert c.get("/ogc/api").json()["components"]["parameters"]["collectionId"]["schema"]["enum"] == list(listed)
+
+
+def test_owslib_reads_every_province_in_pages_of_10(national_live):
+    from owslib.ogcapi.features import Features
+
+    features = Features(f"{national_live}/ogc")
+    assert {"provinces", "communes-all"} <= set(features.feature_collections())
+    ids, pages, params = [], 0, {"limit": 10}
+    while True:
+        page = features.collection_items("provinces", **params)
+        pages += 1
+        assert page["numberMatched"] == len(PROVINCES_MOI) == 34 and page["numberReturned"] == len(page["features"]) <= 10
+        ids += [f["id"] for f in page["features"]]
+        nxt = [link["href"] for link in page["links"] if link["rel"] == "next"]
+        if not nxt:
+            break
+        params = dict(parse_qsl(urlsplit(nxt[0]).query))
+    assert pages == 4 and ids == PROVINCES_MOI  # 34 = 3 × 10 + 4, in GSO order
+    for f in page["features"]:
+        p = f["properties"]
+        assert p["nam"] == NATIONAL_YEAR and p["nhan_du_lieu_mau"].startswith(SAMPLE_WORDS) and p["ranh_gioi_so_do_minh_hoa"] is True
+        assert 0 <= p["ty_le_ntm"] <= 1 and p["so_xa"] == sum(r["unit_type"] == "xa" and r["province_code"] == f["id"] for r in UNITS_MOI)
+
+
+def test_gdal_reads_the_provinces(national_live):
+    out = ogrinfo("-ro", "-so", f"OAPIF:{national_live}/ogc", "provinces")
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert f"Feature Count: {len(PROVINCES_MOI)}" in out.stdout
+    description = re.search(r"DESCRIPTION=(.*)", out.stdout).group(1)
+    assert SAMPLE_WORDS in description and SCHEMATIC_WORDS in description
+    assert "ty_le_ntm: Real" in out.stdout and "du_lieu_mau: Integer(Boolean)" in out.stdout
+    every = ogrinfo("-ro", "-q", "-oo", "PAGE_SIZE=10", f"OAPIF:{national_live}/ogc", "provinces")
+    assert every.returncode == 0, every.stderr[-2000:]
+    assert re.findall(r"^  ma \(String\) = (\d+)$", every.stdout, flags=re.M) == PROVINCES_MOI
+
+
+def test_a_page_of_the_national_communes_at_offset_3000_is_a_slice_of_the_cached_layer(national_client):
+    c = national_client
+    layer = c.get("/api/layers/communes", params={"year": NATIONAL_YEAR, "province": "all"}).json()
+    order = [f["properties"]["ma"] for f in layer["features"]]
+    assert len(order) == len(set(order)) == len(COMMUNES_MOI) == 3321 and set(order) == set(COMMUNES_MOI)
+    cache = c.app.state.cache
+    builds = cache.builds
+    r = c.get("/ogc/collections/communes-all/items", params={"nam": NATIONAL_YEAR, "offset": 3000, "limit": 100})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    page = r.json()
+    assert cache.builds == builds  # the layer GET /api/layers/communes?province=all built, not another
+    assert page["numberMatched"] == 3321 and page["numberReturned"] == 100
+    assert [f["id"] for f in page["features"]] == order[3000:3100]
+    assert link(page, "next") == {"nam": "2026", "limit": "100", "offset": "3100", "f": "json"}
+    assert link(page, "prev")["offset"] == "2900"
+    theirs = {f["properties"]["ma"]: f for f in layer["features"]}
+    for mine in page["features"]:
+        props = dict(mine["properties"])
+        flags = {k: props.pop(k) for k in ("nam", "du_lieu_mau", "nhan_du_lieu_mau", "ranh_gioi_so_do_minh_hoa", "ranh_gioi_nguon")}
+        assert props == theirs[mine["id"]]["properties"] and mine["geometry"] == theirs[mine["id"]]["geometry"]
+        assert props["ma_tinh"] == COMMUNES_MOI[mine["id"]]["province_code"]
+        assert flags["nam"] == NATIONAL_YEAR and flags["du_lieu_mau"] is True and flags["ranh_gioi_so_do_minh_hoa"] is True
+    last = items_of(c, "communes-all", offset=3300, limit=100)
+    assert last["numberReturned"] == 21 and link(last, "next") is None  # 3,321 − 3,300
+
+
+def items_of(client, collection_id: str, **params) -> dict:
+    r = client.get(f"/ogc/collections/{collection_id}/items", params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_national_collections_take_nam_as_of_and_bbox(national_client):
+    c = national_client
+    later = items_of(c, "provinces", nam=2027, limit=100)  # a year of the catalogue with no results yet
+    assert [f["id"] for f in later["features"]] == PROVINCES_MOI
+    assert all(f["properties"]["nam"] == 2027 and f["properties"]["xa_co_so_lieu"] == 0 for f in later["features"])
+    before = items_of(c, "communes-all", as_of="2001-01-01", limit=1000)  # before the sample was written: no tier
+    assert before["numberMatched"] == 3321 and all(f["properties"]["co_so_lieu"] is False for f in before["features"])
+    known = "00004"  # Phường Ba Đình, Hà Nội
+    lon, lat = float(COMMUNES_MOI[known]["lon"]), float(COMMUNES_MOI[known]["lat"])
+    box = f"{lon - 0.001},{lat - 0.001},{lon + 0.001},{lat + 0.001}"
+    near = items_of(c, "communes-all", bbox=box, limit=100)
+    assert known in [f["id"] for f in near["features"]] and near["numberMatched"] <= 4
+    assert [f["id"] for f in items_of(c, "provinces", bbox=box)["features"]] == [COMMUNES_MOI[known]["province_code"]]
+    assert items_of(c, "provinces", bbox="0,0,1,1")["numberMatched"] == 0  # the Gulf of Guinea
+    hanoi = c.get("/ogc/collections/provinces/items/01").json()
+    theirs = next(f for f in c.get("/api/layers/provinces").json()["features"] if f["properties"]["ma"] == "01")
+    assert {k: v for k, v in hanoi["properties"].items() if k in theirs["properties"]} == theirs["properties"]
+    for url, status, needles in [
+        ("/ogc/collections/provinces/items?nam=2025", 400, ["nam", "'2025'", "2026–2030"]),
+        ("/ogc/collections/provinces/items?tieu_chi=3", 400, ["tieu_chi", "nam, as_of"]),
+        ("/ogc/collections/communes-all/items?tieu_chi=33", 400, ["'33'", "1–10"]),
+        ("/ogc/collections/provinces/items/99", 404, ["'99'"]),
+    ]:
+        r = c.get(url)
+        assert r.status_code == status and all(n in r.json()["loi"] for n in needles), r.json()
 
 
 # ---------------------------------------------------------------------------------------------- the library alone
