@@ -25,6 +25,7 @@ from nongthon.closeout import closeout_report
 from nongthon.deployment import Deployment, deployment_of
 from nongthon.errors import InvalidParameter, NongthonError
 from nongthon.history import history_units, units_for_year
+from nongthon.lang import check_lang, translate
 from nongthon.layers import commune_detail, layer_units, summary
 from nongthon.maps import FORECAST_PATH, map_forecasts, map_html, page_policy
 from nongthon.progress import progress_report
@@ -35,7 +36,17 @@ from nongthon.units import check_period, period_of_date
 from nongthon.workbooks import workbook_for_year
 
 from .cache import Answers, LayerCache, Payload, respond
-from .errors import PayloadTooLarge, PreconditionRequired, database_busy, http_error, nongthon_error, server_error, validation_error
+from .errors import (
+    LangCheck,
+    PayloadTooLarge,
+    PreconditionRequired,
+    database_busy,
+    http_error,
+    lang_of,
+    nongthon_error,
+    server_error,
+    validation_error,
+)
 from .headers import secure
 from .jobs import Busy, JobPool
 from .limits import BodyLimits
@@ -54,6 +65,8 @@ AS_OF_DOC = (
     "Thời điểm ISO 8601 (ví dụ 2024-06-30T00:00:00Z, 2024-06-30T07:00:00+07:00 hoặc ngày 2024-06-30; không có múi giờ là giờ UTC): "
     "dữ liệu như đã biết lúc đó. Không nhận số (giây Unix)."
 )
+
+LANG_DOC = "vi (mặc định) hoặc en: chữ trên trang, trong trang hướng dẫn của sổ và trong thông báo lỗi (lang nhận ở mọi đường dẫn)."
 
 
 def _not_a_number(value: object) -> object:
@@ -126,6 +139,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     )
     if answers is not None:
         app.add_middleware(answers.wrap)
+    app.add_middleware(LangCheck)  # lang=vi|en on any URL, else 422 (api/errors.py), before the cached answers
     secure(app)  # nosniff on every response; a Content-Security-Policy and a frame policy on every page (api/headers.py)
 
     async def reader(request: Request) -> User | None:
@@ -159,7 +173,6 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         if answers is not None:
             answers.keep(request.scope, known, payload, extra)
         return respond(payload, request.headers, extra)
-
 
     national = National(cache)  # the national view: all 34 provinces from 1 July 2025 (api/national.py)
     app.router.routes.extend(national_router(national, cached, reading).routes)
@@ -340,7 +353,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
                 ("projections", horizon, runs, start_year), depends, projection_report, of_horizon.period, horizon, runs, start_year
             )
         except Busy as exc:
-            return JSONResponse({"loi": str(exc)}, status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
+            message = translate(str(exc), lang_of(request))
+            return JSONResponse({"loi": message}, status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
         return send(request, payload)
 
     @app.get(
@@ -356,7 +370,10 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         request: Request,
         year: int | None = Query(None, description=YEAR_DOC),
         don_vi: str | None = Query(None, description=LAYER_UNITS_DOC),
+        lang: str | None = Query(None, description=LANG_DOC),
     ) -> Response:
+        language = check_lang(lang)
+
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
             # forecast=False: the page carries the URL of its forecast (the route below), and no projection runs here
@@ -365,7 +382,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             units = layer_units(y, don_vi)  # the units rule (from 2026 only the new units) before the year's province
             of_year = cache.province_for(y)
             page = "text/html; charset=utf-8"
-            return cache.document("map", map_html, y, False, units, media_type=page, version=version, province=of_year)
+            return cache.document("map", map_html, y, False, units, language, media_type=page, version=version, province=of_year)
 
         def own(payload: Payload) -> dict:  # the page's own policy: its scripts by hash
             policy = page_policy(payload.body)
@@ -490,12 +507,11 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         dependencies=[Depends(reader)],
         responses={200: {"description": "Sổ Excel (.xlsx)", "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
     )
-    def template(year: int) -> Response:
+    def template(year: int, lang: str | None = Query(None, description=LANG_DOC)) -> Response:
         of_year = cache.province_for(year)
         name = f"nong-thon-moi-{year}.xlsx"
-        return Response(
-            workbook_for_year(store, of_year, year), media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-        )
+        body = workbook_for_year(store, of_year, year, check_lang(lang))
+        return Response(body, media_type=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.post("/api/imports", summary="Nhập sổ Excel (hoặc CSV); dry_run=true chỉ kiểm tra và tóm tắt")
     def post_import(

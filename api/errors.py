@@ -1,6 +1,12 @@
 """The one table that maps library exceptions to HTTP answers, and the one way an error leaves the app:
 under /api and /ogc a JSON body {"loi": message}; anywhere else (the /map page, an unknown page) an HTML
-page in Vietnamese from templates/loi.html, with the same status and message and a link back to the map."""
+page from templates/loi.html, with the same status and message and a link back to the map.
+
+Messages are Vietnamese; with ``?lang=en`` on any URL they are English, through the one table of
+nongthon/lang (the keys, "loi" and the rest, stay as they are; a message the table lacks stays Vietnamese).
+The language is the URL's alone, never the Accept-Language header: a response is cached, and kept by URL
+(api/cache.py Answers, any HTTP cache in front), so one URL must always mean one language. ``LangCheck``
+refuses any other value of ``lang`` (422) on every path, before the routes and the cached answers."""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ from string import Template
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nongthon.accounts import AccountError, NotAllowed, NotAuthenticated
 from nongthon.entries import PreconditionFailed
 from nongthon.errors import CatalogError, ImportRejected, InvalidParameter, NongthonError, StoreError, UnknownUnit, UnknownYear
+from nongthon.lang import DEFAULT, LANGS, check_lang, translate
 from nongthon.layers import UnknownCriterion, UnknownDetail
 from nongthon.store import StaleVersion
 
@@ -74,27 +83,49 @@ JSON_PATHS = ("/api", "/ogc", "/openapi.json")  # everything else is a page for 
 PAGE = Template((Path(__file__).parent / "templates" / "loi.html").read_text(encoding="utf-8"))
 
 
+#: the words of the HTML error page around its message
+PAGE_WORDS = {"error": "Lỗi", "back": "← Về bản đồ nông thôn mới", "docs": "Tài liệu API"}
+
+
+def lang_of(request: Request) -> str:
+    """The language the request asks for with ``lang=`` (vi when none, or when the value is not one: LangCheck
+    has answered those with 422 already)."""
+    value = request.query_params.get("lang")
+    return value if value in LANGS else DEFAULT
+
+
 def answer(request: Request, status: int, body: dict, headers: dict | None = None) -> Response:
-    """JSON under /api and /ogc; an HTML page elsewhere (the message escaped: it may repeat user text)."""
+    """JSON under /api and /ogc; an HTML page elsewhere (the message escaped: it may repeat user text), in the
+    request's language (the message itself is translated by the caller)."""
     path = request.url.path
     if any(path == p or path.startswith(p + "/") for p in JSON_PATHS):
         return JSONResponse(body, status_code=status, headers=headers)
-    page = PAGE.substitute(status=status, title=escape(TITLES.get(status, "Có lỗi")), message=escape(body["loi"]))
+    lang = lang_of(request)
+    words = {k: escape(translate(v, lang)) for k, v in PAGE_WORDS.items()}
+    page = PAGE.substitute(
+        status=status,
+        title=escape(translate(TITLES.get(status, "Có lỗi"), lang)),
+        message=escape(body["loi"]),
+        lang=lang,
+        map="/map" if lang == DEFAULT else f"/map?lang={lang}",
+        **words,
+    )
     return HTMLResponse(page, status_code=status, headers=headers)
 
 
 async def nongthon_error(request: Request, exc: NongthonError) -> Response:
-    status = status_of(exc)
-    body: dict = {"loi": str(exc)}
+    status, lang = status_of(exc), lang_of(request)
+    body: dict = {"loi": translate(str(exc), lang)}
     if isinstance(exc, ImportRejected):
         # bounded whatever the file: the first errors (values cut short), the total, and a count per column and kind
         body = {
-            "loi": exc.headline(),
+            "loi": translate(exc.headline(), lang),
             "so_loi": exc.total,
             "cac_loi": [
-                {"trang": e.sheet, "dong": e.row, "cot": e.column, "gia_tri": str(e.value), "thong_bao": e.message} for e in exc.errors
+                {"trang": e.sheet, "dong": e.row, "cot": e.column, "gia_tri": str(e.value), "thong_bao": translate(e.message, lang)}
+                for e in exc.errors
             ],
-            "tom_tat": [{"trang": g.sheet, "cot": g.column, "thong_bao": g.kind, "so_loi": g.count} for g in exc.summary],
+            "tom_tat": [{"trang": g.sheet, "cot": g.column, "thong_bao": translate(g.kind, lang), "so_loi": g.count} for g in exc.summary],
         }
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return answer(request, status, body, headers)
@@ -112,12 +143,13 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
         message = f"Phương thức {request.method} không dùng được cho {path}; chỉ dùng: {headers['Allow']}."
     else:
         message = f"{TITLES.get(status, 'Có lỗi')} (HTTP {status}): {exc.detail}"
-    return answer(request, status, {"loi": message}, headers)
+    return answer(request, status, {"loi": translate(message, lang_of(request))}, headers)
 
 
 async def server_error(request: Request, _exc: Exception) -> Response:
     """Anything unforeseen: 500 in the same form (the details go to the server log, not to the client)."""
-    return answer(request, 500, {"loi": "Lỗi máy chủ không lường trước; không có gì được ghi thêm. Vui lòng báo quản trị viên."})
+    message = "Lỗi máy chủ không lường trước; không có gì được ghi thêm. Vui lòng báo quản trị viên."
+    return answer(request, 500, {"loi": translate(message, lang_of(request))})
 
 
 #: what a parameter must look like, by pydantic's error type
@@ -131,13 +163,13 @@ EXPECTED_VI = {
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-    problems, details = [], []
+    problems, details, lang = [], [], lang_of(request)
     for e in exc.errors():
         where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
         value = e.get("input")
         expected = EXPECTED_VI.get(e.get("type", ""), e.get("msg", ""))
-        problems.append(f"tham số {where}={value!r}: {expected}")
-        details.append({"tham_so": where, "gia_tri": None if value is None else str(value), "yeu_cau": expected})
+        problems.append(translate(f"tham số {where}={value!r}: {expected}", lang))
+        details.append({"tham_so": where, "gia_tri": None if value is None else str(value), "yeu_cau": translate(expected, lang)})
     return answer(request, 422, {"loi": "; ".join(problems), "chi_tiet": details})
 
 
@@ -146,6 +178,30 @@ async def database_busy(request: Request, exc: Exception) -> Response:
     return answer(
         request,
         503,
-        {"loi": "Cơ sở dữ liệu đang bận hoặc không truy cập được; vui lòng thử lại sau ít phút.", "chi_tiet": str(exc).splitlines()[0]},
+        {
+            "loi": translate("Cơ sở dữ liệu đang bận hoặc không truy cập được; vui lòng thử lại sau ít phút.", lang_of(request)),
+            "chi_tiet": str(exc).splitlines()[0],
+        },
         {"Retry-After": "30"},
     )
+
+
+class LangCheck:
+    """``lang`` on any URL must be vi or en (nongthon.lang.check_lang): anything else is answered 422 here, in
+    front of the routes and of the cached answers, so no page or document is ever sent for an unknown language.
+    A pure ASGI wrapper (as api/limits.py): a URL without ``lang`` costs one lookup in its query string."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope.get("query_string", b"") if scope["type"] == "http" else b""
+        if b"lang" in query or b"%" in query:  # "%": a name written l%61ng is lang all the same
+            try:
+                for value in QueryParams(query).getlist("lang"):
+                    check_lang(value)
+            except InvalidParameter as exc:
+                request = Request(scope, receive)
+                await (await nongthon_error(request, exc))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

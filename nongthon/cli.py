@@ -1,6 +1,7 @@
 """The ``nongthon`` command. Every command takes ``--db PATH`` (a SQLite file, or a database URL);
 without it, the NONGTHON_DB environment variable, else ``nongthon.db`` in the current folder.
-Messages are in Vietnamese; the exit code is 0 on success, 1 when the input or the data is rejected,
+Messages are in Vietnamese (``--lang en``: error messages in English where nongthon/lang has them, and the
+map and the workbook's instructions in English); the exit code is 0 on success, 1 when the input or the data is rejected,
 2 on a usage error."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import pandas as pd
 from . import __version__
 from .errors import ImportRejected, NongthonError
 from .imports import export_csv, import_file, read_file
+from .lang import LANGS, translate
 from .reports import criterion_report, district_criterion_report, report_bands, standard_report
 from .sample import SAMPLE_LABEL_VI
 from .store import Store
@@ -56,8 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     # --db is accepted before or after the command; the subcommands' copy must not reset it to the default
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+    lang_help = "ngôn ngữ của thông báo lỗi, bản đồ (map) và trang hướng dẫn của sổ Excel (template): vi (mặc định) hoặc en"
+    common.add_argument("--lang", choices=LANGS, default=argparse.SUPPRESS, help=lang_help)
     parser = argparse.ArgumentParser(prog="nongthon", description="Theo dõi xây dựng nông thôn mới theo từng xã.")
     parser.add_argument("--db", default=_db_default(), help=db_help)
+    parser.add_argument("--lang", choices=LANGS, default="vi", help=lang_help)
     parser.add_argument("--version", action="version", version=f"nongthon {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH")
 
@@ -222,7 +227,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     from .deployment import deployment_of
 
     if not args.file.exists():
-        print(f"Không tìm thấy tệp {args.file}", file=sys.stderr)
+        print(translate(f"Không tìm thấy tệp {args.file}", args.lang), file=sys.stderr)
         return 1
     store = _open(args.db)
     if args.tinh is not None:
@@ -236,7 +241,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             store, province, data, args.file.name, author=args.author or getpass.getuser(), note=args.note, dry_run=args.dry_run
         )
     except ImportRejected as exc:
-        print(exc.describe(limit=200), file=sys.stderr)
+        print(translate(exc.describe(limit=200), args.lang), file=sys.stderr)
         return 1
     report = res.report(province)
     if args.json:
@@ -279,7 +284,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     store = _open(args.db)
     province = _province(store, args.year)
     out = args.output or Path(f"nong-thon-moi-{args.year}.xlsx")
-    out.write_bytes(workbook_for_year(store, province, args.year))
+    out.write_bytes(workbook_for_year(store, province, args.year, args.lang))
     print(f"Đã ghi sổ Excel năm {args.year} vào {out}" + (f" ({SAMPLE_LABEL_VI})" if store.is_sample() else ""))
     return 0
 
@@ -463,7 +468,7 @@ def cmd_map(args: argparse.Namespace) -> int:
 
     store = _open(args.db)
     province = _province(store, args.year)
-    args.output.write_text(map_html(store, province, args.year), encoding="utf-8")
+    args.output.write_text(map_html(store, province, args.year, lang=args.lang), encoding="utf-8")
     note = f" ({SAMPLE_LABEL_VI})" if store.is_sample() else ""
     print(f"Đã ghi bản đồ năm {args.year} vào {args.output}{note}")
     return 0
@@ -618,7 +623,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except NongthonError as exc:
-        print(str(exc), file=sys.stderr)
+        print(translate(str(exc), args.lang), file=sys.stderr)
         return 1
 
 

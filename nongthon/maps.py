@@ -19,6 +19,10 @@ The forecast is a Monte Carlo projection per year, slow beside the rest. A saved
 no server to ask); the page a server sends carries instead the URL of ``map_forecasts`` (``FORECAST_PATH``),
 which its script fetches from the same site once the page is shown, so that the page never waits for it.
 
+Every word the page shows besides the data is in ``MAP_TEXT_VI`` and the word tables of ``map_style`` (the
+script holds none of its own), in the page's language (``lang``: vi, or en through nongthon/lang); names of
+units, criteria a table lacks, target descriptions and milestone reasons are data and stay as stored.
+
 The page carries its own Content-Security-Policy (a <meta> at the top of <head>, ``page_policy`` reads it back
 for the HTTP header): scripts only by the SHA-256 of the page's own inline scripts, hashed on the page built
 without its data, so no stored text can ever add a script that runs; images only inlined or OpenStreetMap tiles;
@@ -42,6 +46,7 @@ from jinja2 import Template
 
 from .boundaries import SCHEMATIC_HOWTO_VI, SCHEMATIC_LABEL_VI, BoundaryLayer, current_layer
 from .history import DERIVED_NOTE_VI, NO_DECISION_VI, STATE_NOTES_VI, UNKNOWN_SHARE_VI
+from .lang import DEFAULT, fill, translate
 from .layers import (
     TIER_CODES,
     TIER_WORDS,
@@ -60,7 +65,7 @@ from .sample import SAMPLE_LABEL_VI
 from .scoring import commune_scores
 from .store import Store
 from .targets import TIERS, TargetSet, target_sets_for
-from .units import Registry
+from .units import COMMUNE_TYPES, Registry
 
 if TYPE_CHECKING:
     from .projection import States
@@ -90,6 +95,69 @@ DERIVED_BANNER_VI = f"Trạng thái {DERIVED_NOTE_VI}"
 BANNER_COLORS = {"derived": "#1f4e79"}  # the sample banner stays red, the schematic one brown (map.css)
 UNITS_WORDS = {"cu": "đơn vị cũ (trước 1/7/2025)", "moi": "đơn vị mới (từ 1/7/2025)"}
 FORECAST_PATH = "/api/map/du-bao"  # where a served page fetches its forecast (map_forecasts), with the page's year
+#: every word static/map.js writes (it holds none of its own), by key; its {placeholders} are filled in there (tx)
+MAP_TEXT_VI = {
+    "tieu_de": "Nông thôn mới — {tinh}",
+    "nam": "Năm {nam}",
+    "chon_nam": "Năm: ",
+    "thu_gon": "Thu gọn / mở rộng",
+    "khong_xet": "Không xét NTM ({loai})",
+    "suy_ra": "{trang_thai} (suy ra)",
+    "chua_co_so_lieu_nam": "Chưa có số liệu năm {nam}",
+    "xa_cu_dat_nam": "{dat}/{n} xã cũ đạt chuẩn NTM năm {nam}",
+    "dat_tieu_chi": "Đạt {d}/{n} tiêu chí",
+    "tieu_chi_ten": "Tiêu chí {so}: {ten}",
+    "popup_xa_cu_dat": " — {dat}/{n} xã cũ đạt chuẩn NTM (năm {nam})",
+    "dien_tich_dat": "Diện tích các xã cũ đạt chuẩn: {ty_le}",
+    "xa_cu": "Xã cũ:",
+    "popup_dat": " — đạt {d}/{n} tiêu chí (năm {nam})",
+    "tieu_chi_chua_dat": "Tiêu chí chưa đạt:",
+    "chua_danh_gia": "Chưa đánh giá:",
+    "cong_nhan": "Công nhận: {hang} — Quyết định {quyet_dinh}",
+    "chua_cong_nhan": "Chưa có quyết định công nhận đến cuối năm {nam}",
+    "lop_suy_ra": "Trạng thái suy ra từ các xã cũ",
+    "lop_hang": "Hạng nông thôn mới",
+    "lop_ranh_gioi_huyen": "Ranh giới huyện",
+    "lop_ten_huyen": "Tên huyện",
+    "lop_osm": "Nền OpenStreetMap (cần Internet)",
+    "chu_giai_suy_ra": "Xã mới — trạng thái suy ra từ các xã cũ",
+    "phuong_khong_xet": "Phường (không xét)",
+    "chua_co_so_lieu": "Chưa có số liệu",
+    "phuong_thi_tran_khong_xet": "Phường, thị trấn (không xét)",
+    "khong_con_xa": "không còn xã nào",
+    "muc_tieu": "Mục tiêu {nam} ({cap}): {muc}",
+    "xac_suat": " — xác suất đạt {p}%",
+    "khong_danh_gia": "không đánh giá",
+    "khong_co_bo": " (bộ tiêu chí năm {nam} không có bộ này)",
+    "du_bao_nam": "Dự báo {nam}: {tb} ({p10}–{p90})",
+    "cot_huyen": "Huyện / thị xã / thành phố",
+    "cot_ntm": "NTM",
+    "cot_nc": "NC",
+    "cot_km": "KM",
+    "cot_bq": "BQ TC",
+    "cot_moc": "Mốc",
+    "xem_don_vi": "Xem năm {nam} theo {don_vi}",
+    "suy_ra_tom_tat": "Năm {nam} theo {don_vi}: {n} xã mới; ",
+    "so_xa": "{n} xã",
+    "moi_xa_cu_dat": "Mọi xã cũ đã đạt: {ghi_chu}.",
+    "ghi_chu_suy_ra": "Xã cũ đạt: theo hạng đánh giá từ kết quả đã lưu; phường, thị trấn cũ không tính; xã cũ chưa có số liệu không tính "
+    "là chưa đạt. Quyết định công nhận xã mới (từ 1/7/2025): trong từng xã.",
+    "chua_co_so_lieu_cham": "Chưa có số liệu năm {nam}.",
+    "co_so_lieu": "Năm {nam}: {co}/{dm} xã trong danh mục có số liệu; mẫu số {ms} xã",
+    "chinh_thuc": " (chính thức)",
+    "xa_duoi": "Xã dưới {so} tiêu chí: ",
+    "xa_chua_co_so_lieu": " ({n} xã chưa có số liệu)",
+    "khong_co_muc_tieu": "Không có bộ mục tiêu nào áp dụng cho năm {nam}.",
+    "du_bao_ghi_chu": "Dự báo: mô phỏng {n} lần từ số liệu đến năm {nam} (khoảng 10–90%).",
+    "dang_tinh": "Đang tính dự báo…",
+    "khong_tai_duoc": "Không tải được dự báo ({ly_do}); tải lại trang để thử lại.",
+    "ghi_chu_huyen": "NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. "
+    "Mốc: {chu_giai} (di chuột để xem lý do).",
+    "loi_ket_noi": "không kết nối được máy chủ",
+    "loi_http": "máy chủ trả lỗi HTTP {ma}",
+    "loi_du_lieu": "máy chủ trả dữ liệu không đọc được",
+}
+DECIMAL_MARK = {"vi": ",", "en": "."}  # how the page writes 80,0% / 80.0%
 
 
 def _static(*parts: str) -> str:
@@ -175,31 +243,39 @@ class NtmLayers(MacroElement):
         self._name = "NtmLayers"
         self._template = _template()
         self.province_name = data["ten_tinh"]
+        self.title = data["kieu"]["chu"]["tieu_de"].replace("{tinh}", data["ten_tinh"])
         self.js = _static("map.js")
         self.css = _static("map.css")
         self.data_json = script_json(data)
 
 
-def map_style() -> dict:
-    """Colours, words and marks the script draws with (not data: the same for every page)."""
+def _words(words: dict[str, str], lang: str) -> dict[str, str]:
+    return {k: translate(v, lang) for k, v in words.items()}
+
+
+def map_style(lang: str = DEFAULT) -> dict:
+    """Colours, words and marks the script draws with (not data: the same for every page of a language)."""
     return {
+        "chu": _words(MAP_TEXT_VI, lang),
+        "dau_thap_phan": DECIMAL_MARK.get(lang, "."),
         "tier": TIER_COLORS,
-        "tier_words": TIER_WORDS,
-        "tier_labels": TIER_LABELS,
+        "tier_words": _words(TIER_WORDS, lang),
+        "tier_labels": _words(TIER_LABELS, lang),
         "status": STATUS_COLORS,
-        "status_words": STATUS_WORDS,
+        "status_words": _words(STATUS_WORDS, lang),
         "not_eligible": NOT_ELIGIBLE_COLOR,
         "no_data": NO_DATA_COLOR,
-        "target_words": STATE_WORDS,
-        "milestone_words": STATE_WORDS,
+        "target_words": _words(STATE_WORDS, lang),
+        "milestone_words": _words(STATE_WORDS, lang),
         "milestone_marks": MILESTONE_MARKS,
-        "milestone_legend": MILESTONE_LEGEND,
+        "milestone_legend": translate(MILESTONE_LEGEND, lang),
         "panel_open_min_width": PANEL_OPEN_MIN_WIDTH,
         "derived": DERIVED_COLORS,
-        "derived_words": DERIVED_WORDS,
-        "derived_notes": STATE_NOTES_VI,
+        "derived_words": _words(DERIVED_WORDS, lang),
+        "derived_notes": _words(STATE_NOTES_VI, lang),
         "banner": BANNER_COLORS,
-        "units_words": UNITS_WORDS,
+        "units_words": _words(UNITS_WORDS, lang),
+        "unit_types": _words(COMMUNE_TYPES, lang),
     }
 
 
@@ -239,13 +315,13 @@ def _years(results: pd.DataFrame, province: Province, year: int) -> list[int]:
     return sorted(set(results["year"]).intersection(province.catalogs.years()) | {year})
 
 
-def _commune_states(props: list[dict]) -> dict[str, dict]:
+def _commune_states(props: list[dict], lang: str = DEFAULT) -> dict[str, dict]:
     """Per commune-level unit, the little the page needs in one year: tier, criteria met, statuses, decision."""
     out = {}
     for p in props:
         if not p["du_dieu_kien"]:
             if p["hang_cong_nhan"]:
-                out[p["ma"]] = {"h": None, "cn": p["hang_cong_nhan"], "qd": _decision(p)}
+                out[p["ma"]] = {"h": None, "cn": p["hang_cong_nhan"], "qd": _decision(p, lang)}
             continue
         out[p["ma"]] = {
             "h": p["hang"],
@@ -255,17 +331,17 @@ def _commune_states(props: list[dict]) -> dict[str, dict]:
             "cd": [c["so"] for c in p["tieu_chi_chua_dat"]],
             "ce": [c["so"] for c in p["tieu_chi_chua_danh_gia"]],
             "cn": p["hang_cong_nhan"],
-            "qd": _decision(p),
+            "qd": _decision(p, lang),
         }
     return out
 
 
-def _decision(p: dict) -> str | None:
+def _decision(p: dict, lang: str = DEFAULT) -> str | None:
     q = p.get("quyet_dinh")
     if not q:
         return None
     y, m, d = q["ngay"].split("-")
-    return f"số {q['so']}, ngày {d}/{m}/{y}"
+    return fill("số {so}, ngày {ngay}", lang, so=q["so"], ngay=f"{d}/{m}/{y}")
 
 
 def _province_state(scores: pd.DataFrame, province: Province, year: int) -> dict:
@@ -281,7 +357,7 @@ def _province_state(scores: pd.DataFrame, province: Province, year: int) -> dict
     }
 
 
-def _target_states(scores: pd.DataFrame, target_sets: list[TargetSet], denominator: int) -> list[dict]:
+def _target_states(scores: pd.DataFrame, target_sets: list[TargetSet], denominator: int, lang: str = DEFAULT) -> list[dict]:
     """Every target of the given sets against one year's scores (progress.target_state), for the panel."""
     out = []
     for ts in target_sets:
@@ -293,7 +369,7 @@ def _target_states(scores: pd.DataFrame, target_sets: list[TargetSet], denominat
                     "mo_ta": t.mo_ta,
                     "bo": ts.id,
                     "ten_bo": ts.name_vi,
-                    "cap": "quốc gia" if ts.province is None else "tỉnh",
+                    "cap": translate("quốc gia" if ts.province is None else "tỉnh", lang),
                     "loai": t.kind,
                     "hang": TIER_CODES[t.tier] if t.tier else None,
                     "ty_le": t.share,
@@ -352,48 +428,57 @@ def map_forecasts(store: Store, province: Province, year: int) -> dict[str, dict
     return _forecasts(results, store, province, _years(results, province, year))
 
 
-def _banners(sample: bool, layer: BoundaryLayer) -> list[dict]:
+def _banners(sample: bool, layer: BoundaryLayer, lang: str = DEFAULT) -> list[dict]:
     banners = []
     if sample:
-        banners.append({"loai": "sample", "chu": SAMPLE_LABEL_VI})
+        banners.append({"loai": "sample", "chu": translate(SAMPLE_LABEL_VI, lang)})
     if layer.schematic:
-        banners.append({"loai": "schematic", "chu": f"{SCHEMATIC_LABEL_VI}. {SCHEMATIC_HOWTO_VI}"})
+        banners.append({"loai": "schematic", "chu": f"{translate(SCHEMATIC_LABEL_VI, lang)}. {translate(SCHEMATIC_HOWTO_VI, lang)}"})
     return banners
 
 
-def _former_words(u: dict) -> str:
+def _former_words(u: dict, lang: str = DEFAULT) -> str:
     """A former unit's own state in words, with its tier above NTM: "đạt chuẩn NTM (NTM nâng cao)"."""
     tier = u["hang_danh_gia"]
-    return u["trang_thai_ten"] + (f" ({TIER_WORDS[tier]})" if u["trang_thai"] == "dat" and tier not in (None, "ntm") else "")
+    above = u["trang_thai"] == "dat" and tier not in (None, "ntm")
+    return translate(u["trang_thai_ten"], lang) + (f" ({translate(TIER_WORDS[tier], lang)})" if above else "")
 
 
-def _new_decision(q: dict | None) -> str:
+def _new_decision(q: dict | None, lang: str = DEFAULT) -> str:
     if not q:
-        return NO_DECISION_VI[0].upper() + NO_DECISION_VI[1:]
+        words = translate(NO_DECISION_VI, lang)
+        return words[0].upper() + words[1:]
     y, m, d = q["ngay"].split("-")
-    return f"Quyết định xã mới: {TIER_WORDS[q['hang']]} — số {q['so_quyet_dinh']}, ngày {d}/{m}/{y}"
+    hang = translate(TIER_WORDS[q["hang"]], lang)
+    return fill("Quyết định xã mới: {hang} — số {so}, ngày {ngay}", lang, hang=hang, so=q["so_quyet_dinh"], ngay=f"{d}/{m}/{y}")
 
 
-def _derived_states(props: list[dict]) -> dict[str, dict]:
+def _share_text(share: float | None, lang: str = DEFAULT) -> str:
+    """A share of area as the page writes it: 42,5% (vi) or 42.5% (en); "chưa rõ" when unknown."""
+    if share is None:
+        return translate(UNKNOWN_SHARE_VI, lang)
+    return f"{100 * share:.1f}".replace(".", DECIMAL_MARK.get(lang, ".")) + "%"
+
+
+def _derived_states(props: list[dict], lang: str = DEFAULT) -> dict[str, dict]:
     """Per new xã, what the page needs of its derived state in one year: the state, former xã NTM of all, the
     share of the area they make up, the former units in words, the decision taken for the new xã."""
     out = {}
     for p in props:
         if not p["suy_ra"]:
             continue
-        share = p["ty_le_dien_tich_dat"]
         out[p["ma"]] = {
             "s": p["trang_thai_suy_ra"],
             "dat": p["xa_cu_dat"],
             "n": p["xa_cu"],
-            "tl": UNKNOWN_SHARE_VI if share is None else f"{100 * share:.1f}".replace(".", ",") + "%",
-            "cu": [{"t": u["ten"], "s": u["trang_thai"], "w": _former_words(u)} for u in p["don_vi_cu"]],
-            "qd": _new_decision(p["quyet_dinh_xa_moi"]),
+            "tl": _share_text(p["ty_le_dien_tich_dat"], lang),
+            "cu": [{"t": u["ten"], "s": u["trang_thai"], "w": _former_words(u, lang)} for u in p["don_vi_cu"]],
+            "qd": _new_decision(p["quyet_dinh_xa_moi"], lang),
         }
     return out
 
 
-def _derived_map_data(store: Store, province: Province, year: int, forecast: bool) -> dict:
+def _derived_map_data(store: Store, province: Province, year: int, forecast: bool, lang: str = DEFAULT) -> dict:
     """The page of a year up to 2025 in the new units: the new province's units, every year of the old province
     with data, each new xã's derived state per year; no tiers, targets nor forecast (a derived state is none)."""
     reg = new_units_province(province).registry
@@ -407,15 +492,15 @@ def _derived_map_data(store: Store, province: Province, year: int, forecast: boo
         states = [p["trang_thai_suy_ra"] for p in props if p["suy_ra"]]
         by_year[str(y)] = {
             "xa": {},
-            "suy_ra": _derived_states(props),
+            "suy_ra": _derived_states(props, lang),
             "tom_tat": {k: states.count(k) for k in DERIVED_WORDS},
             "huyen": {},
             "tinh": None,
             "muc_tieu": [],
             "ten_tieu_chi": {},
         }
-    banners = _banners(sample, layer)
-    banners.insert(int(sample), {"loai": "derived", "chu": DERIVED_BANNER_VI})
+    banners = _banners(sample, layer, lang)
+    banners.insert(int(sample), {"loai": "derived", "chu": translate(DERIVED_BANNER_VI, lang)})
     return {
         "ten_tinh": reg.province_name,
         "nam_mac_dinh": year,
@@ -428,24 +513,26 @@ def _derived_map_data(store: Store, province: Province, year: int, forecast: boo
         "don_vi": "moi",
         "don_vi_khac": None if forecast else "cu",  # a served page links the old units; a saved file has no server
         "suy_ra": True,
-        "ghi_chu_suy_ra": DERIVED_BANNER_VI,
+        "ghi_chu_suy_ra": translate(DERIVED_BANNER_VI, lang),
         "du_lieu_mau": sample,
-        "nhan_mau": SAMPLE_LABEL_VI,
+        "nhan_mau": translate(SAMPLE_LABEL_VI, lang),
         "so_do": layer.schematic,
         "nguon_ranh_gioi": layer.source,
         "bieu_ngu": banners,
-        "kieu": map_style(),
+        "ngon_ngu": lang,
+        "kieu": map_style(lang),
     }
 
 
-def map_data(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None) -> dict:
+def map_data(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None, lang: str = DEFAULT) -> dict:
     """Everything the page shows, for every year with data: geometry once, the state per year. With ``forecast``
     each year's forecast is inline (``du_bao``); without, the data carries the URL to fetch them from instead
     (``du_bao_url``: ``map_forecasts`` of the same year) and no projection runs here. ``don_vi``: the units
-    (history.units_for_year; ``moi`` for a year up to 2025 gives the derived states of the new xã)."""
+    (history.units_for_year; ``moi`` for a year up to 2025 gives the derived states of the new xã). ``lang``: the
+    language of the page's words (nongthon.lang; the data's own keys and values are the same in every language)."""
     units = layer_units(year, don_vi)
     if units != province.period:
-        return _derived_map_data(store, province, year, forecast)
+        return _derived_map_data(store, province, year, forecast, lang)
     reg = province.registry
     layer = current_layer(store, reg)
     communes, districts, bounds = _features(layer, reg)
@@ -461,11 +548,11 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True,
         province_row = _province_state(year_scores, province, y)
         target_sets = target_sets_for(province.code, y)
         by_year[str(y)] = {
-            "xa": _commune_states(props),
+            "xa": _commune_states(props, lang),
             "huyen": {d["ma"]: d for d in district_properties(store, province, y)[0]},
             "tinh": province_row,
-            "muc_tieu": _target_states(year_scores, target_sets, province_row["mau_so"]),
-            "ten_tieu_chi": province.catalogs.for_year(y).criterion_names("ntm"),
+            "muc_tieu": _target_states(year_scores, target_sets, province_row["mau_so"], lang),
+            "ten_tieu_chi": _words(province.catalogs.for_year(y).criterion_names("ntm"), lang),
         }
         if forecast:
             by_year[str(y)]["du_bao"] = forecasts[str(y)]
@@ -483,32 +570,35 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True,
         "don_vi_khac": "moi" if units == "cu" and not forecast else None,
         "suy_ra": False,
         "du_lieu_mau": sample,
-        "nhan_mau": SAMPLE_LABEL_VI,
+        "nhan_mau": translate(SAMPLE_LABEL_VI, lang),
         "so_do": layer.schematic,
         "nguon_ranh_gioi": layer.source,
-        "bieu_ngu": _banners(sample, layer),
-        "kieu": map_style(),
+        "bieu_ngu": _banners(sample, layer, lang),
+        "ngon_ngu": lang,
+        "kieu": map_style(lang),
     }
 
 
-def build_map(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None) -> folium.Map:
+def build_map(
+    store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None, lang: str = DEFAULT
+) -> folium.Map:
     """The folium map (displayable in a notebook, or saved with ``.save``), centred on the layer's bounds; the
-    page's script then fits those bounds beside the panel. ``forecast``, ``don_vi``: as in ``map_data``."""
+    page's script then fits those bounds beside the panel. ``forecast``, ``don_vi``, ``lang``: as in ``map_data``."""
     province.catalogs.for_year(year)
-    data = map_data(store, province, year, forecast, don_vi)
+    data = map_data(store, province, year, forecast, don_vi, lang)
     (south, west), (north, east) = data["bounds"]
     m = OfflineMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, zoom_snap=0.1, prefer_canvas=False)
     NtmLayers(data).add_to(m)
     return m
 
 
-def map_html(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None) -> str:
+def map_html(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None, lang: str = DEFAULT) -> str:
     """The map as one self-contained HTML page, with its Content-Security-Policy. The page is built with a slot
     for its data, its scripts are hashed, and only then is the data put in the slot: were some text ever to
     end the data's element, the script it started would have no hash, and the browser would not run it.
     ``forecast``: inline (a saved file), or, with False, fetched by the page from its own site (a served page).
-    ``don_vi``: the units, as in ``map_data``."""
-    m = build_map(store, province, year, forecast, don_vi)
+    ``don_vi``, ``lang``: the units and the language, as in ``map_data``."""
+    m = build_map(store, province, year, forecast, don_vi, lang)
     layers = next(c for c in m._children.values() if isinstance(c, NtmLayers))
     data_json, layers.data_json = layers.data_json, DATA_SLOT
     page = m.get_root().render()

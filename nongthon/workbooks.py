@@ -36,6 +36,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .deployment import Deployment
 from .errors import ImportRejected, RowError
+from .lang import DEFAULT, fill, translate
 from .province import Province
 from .sample import SAMPLE_LABEL_VI
 from .store import Store
@@ -64,6 +65,7 @@ FIXED_NO_DISTRICT = ["Mã xã", "Tên xã"]  # the units from 1 July 2025: no di
 COUNT_WORDS = {2: "hai", 3: "ba"}
 EXCEL_DIGITS = 15  # Excel keeps 15 significant digits; a number cell is read to that precision
 COLUMNS_PER_PAGE = 20  # data columns on one printed page, beside the code and name columns
+PAGE_FOOTER = "Trang &P / &N"  # Excel's page number and count
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 LOCKED_FILL = PatternFill("solid", fgColor="F2F2F2")
 
@@ -108,8 +110,10 @@ def _current_values(store: Store, year: int) -> dict[tuple[str, str, str], objec
     return out
 
 
-def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
-    """The year's workbook, pre-filled with the current results (the template and the export in one)."""
+def workbook_for_year(store: Store, province: Province, year: int, lang: str = DEFAULT) -> bytes:
+    """The year's workbook, pre-filled with the current results (the template and the export in one). ``lang``:
+    the language of the instructions sheet (nongthon.lang); the sheet names, headers and the Đạt / Chưa đạt words
+    stay Vietnamese whatever the language, since the import reads them."""
     cat = province.catalogs.for_year(year)
     reg = province.registry
     xa = reg.xa()
@@ -173,31 +177,12 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
         ws.protection.formatRows = False
         _print_setup(ws, f"{sheet} — năm {year}", pages_wide=-(-len(cols) // COLUMNS_PER_PAGE), fixed=lead)
     guide = wb.create_sheet(GUIDE)
-    lines = [
-        f"Sổ kết quả xây dựng nông thôn mới năm {year} — {reg.province_name}",
-        f"Bộ tiêu chí áp dụng: {cat.name_vi} ({cat.id}).",
-        "",
-        "Cách nhập:",
-        f"• Trang '{SET_SHEETS['ntm']}': mỗi dòng một xã, mỗi cột một tiêu chí; chọn {MET_LABEL} hoặc {NOT_MET_LABEL} trong danh sách; để trống nếu chưa đánh giá.",
-        "• Trang 'Nâng cao' và 'Kiểu mẫu' (nếu có): tương tự, cho các xã xét NTM nâng cao / kiểu mẫu.",
-        f"• Trang '{INDICATORS}': giá trị các chỉ tiêu (số, dấu chấm hoặc dấu phẩy thập phân) hoặc {MET_LABEL} / {NOT_MET_LABEL}."
-        if INDICATORS in wb.sheetnames
-        else "• Bộ tiêu chí chưa có danh mục chỉ tiêu: kết quả ghi ở cấp tiêu chí.",
-        f"• {'Ba cột đầu (mã xã, huyện, tên xã)' if lead == len(FIXED) else 'Hai cột đầu (mã xã, tên xã)'} đã khóa: "
-        "không sửa, không thêm xã, không đổi tên trang.",
-        "• Chỉ nhập giá trị, không dùng công thức. Có thể xóa dòng trống; các trang khác trong tệp sẽ được bỏ qua.",
-        "• Tải lên để kiểm tra trước (không ghi): nongthon import TỆP.xlsx --dry-run, hoặc POST /api/imports?dry_run=true.",
-        "• Nhập cùng một tệp hai lần không làm thay đổi gì ở lần thứ hai; mọi thay đổi được lưu lịch sử (ai, khi nào, từ gì thành gì).",
-        "",
-        "Chỉ tiêu có ngưỡng chưa xác định trong bộ tiêu chí sẽ được ghi nhận là 'chưa đánh giá', không tính đạt hay không đạt.",
-    ]
-    if sample:
-        lines += ["", f"LƯU Ý: {SAMPLE_LABEL_VI}."]
+    lines = _guide_lines(province, cat, year, INDICATORS in wb.sheetnames, lead, sample, lang)
     for line in lines:
         guide.append([line])
     guide.column_dimensions["A"].width = 140
     guide["A1"].font = Font(bold=True, size=13)
-    _print_setup(guide, f"{GUIDE} — năm {year}", titles=False)
+    _print_setup(guide, fill("Hướng dẫn — năm {nam}", lang, nam=year), titles=False, footer=translate(PAGE_FOOTER, lang))
     meta = wb.create_sheet(META)
     meta.append(["nam", year])
     meta.append(["bo_tieu_chi", cat.id])
@@ -209,7 +194,70 @@ def workbook_for_year(store: Store, province: Province, year: int) -> bytes:
     return buf.getvalue()
 
 
-def _print_setup(ws, title: str, titles: bool = True, pages_wide: int = 1, fixed: int = len(FIXED)) -> None:  # noqa: ANN001 - Worksheet
+def _guide_lines(province: Province, cat, year: int, indicators: bool, lead: int, sample: bool, lang: str) -> list[str]:  # noqa: ANN001 - Catalog
+    """The instructions sheet, line by line, in ``lang`` (every line a label of nongthon/lang: a template filled here)."""
+    words = {"dat": MET_LABEL, "chua_dat": NOT_MET_LABEL}
+    lines = [
+        fill("Sổ kết quả xây dựng nông thôn mới năm {nam} — {tinh}", lang, nam=year, tinh=province.registry.province_name),
+        fill("Bộ tiêu chí áp dụng: {bo} ({ma_bo}).", lang, bo=translate(cat.name_vi, lang), ma_bo=cat.id),
+        "",
+        translate("Cách nhập:", lang),
+        fill(
+            "• Trang '{trang}': mỗi dòng một xã, mỗi cột một tiêu chí; chọn {dat} hoặc {chua_dat} trong danh sách; để trống nếu chưa đánh giá.",
+            lang,
+            trang=SET_SHEETS["ntm"],
+            **words,
+        ),
+        translate("• Trang 'Nâng cao' và 'Kiểu mẫu' (nếu có): tương tự, cho các xã xét NTM nâng cao / kiểu mẫu.", lang),
+        fill(
+            "• Trang '{trang}': giá trị các chỉ tiêu (số, dấu chấm hoặc dấu phẩy thập phân) hoặc {dat} / {chua_dat}.",
+            lang,
+            trang=INDICATORS,
+            **words,
+        )
+        if indicators
+        else translate("• Bộ tiêu chí chưa có danh mục chỉ tiêu: kết quả ghi ở cấp tiêu chí.", lang),
+        translate(
+            "• Ba cột đầu (mã xã, huyện, tên xã) đã khóa: không sửa, không thêm xã, không đổi tên trang."
+            if lead == len(FIXED)
+            else "• Hai cột đầu (mã xã, tên xã) đã khóa: không sửa, không thêm xã, không đổi tên trang.",
+            lang,
+        ),
+        translate("• Chỉ nhập giá trị, không dùng công thức. Có thể xóa dòng trống; các trang khác trong tệp sẽ được bỏ qua.", lang),
+        translate(
+            "• Tải lên để kiểm tra trước (không ghi): nongthon import TỆP.xlsx --dry-run, hoặc POST /api/imports?dry_run=true.", lang
+        ),
+        translate(
+            "• Nhập cùng một tệp hai lần không làm thay đổi gì ở lần thứ hai; mọi thay đổi được lưu lịch sử (ai, khi nào, từ gì thành gì).",
+            lang,
+        ),
+        "",
+        translate(
+            "Chỉ tiêu có ngưỡng chưa xác định trong bộ tiêu chí sẽ được ghi nhận là 'chưa đánh giá', không tính đạt hay không đạt.", lang
+        ),
+    ]
+    if lang != DEFAULT:  # said in the other language only: a Vietnamese reader needs no telling
+        lines += [
+            "",
+            fill(
+                "Tên trang, tiêu đề cột và các chữ {dat} / {chua_dat} giữ nguyên tiếng Việt: chương trình nhập đọc đúng các chữ này.",
+                lang,
+                **words,
+            ),
+        ]
+    if sample:
+        lines += ["", fill("LƯU Ý: {nhan}.", lang, nhan=translate(SAMPLE_LABEL_VI, lang))]
+    return lines
+
+
+def _print_setup(
+    ws,  # noqa: ANN001 - Worksheet
+    title: str,
+    titles: bool = True,
+    pages_wide: int = 1,
+    fixed: int = len(FIXED),
+    footer: str = PAGE_FOOTER,
+) -> None:
     """Landscape A4, as many pages down as the rows need but ``pages_wide`` pages across (one for the criteria
     sheets; more for the 54 indicators, which would be unreadable on one); the header row and the ``fixed``
     columns (code, district where there is one, name) repeat on every page; the sheet and year at the top, page numbers at the foot."""
@@ -224,7 +272,7 @@ def _print_setup(ws, title: str, titles: bool = True, pages_wide: int = 1, fixed
         ws.print_title_rows = "1:1"
         ws.print_title_cols = f"A:{get_column_letter(fixed)}"
     ws.oddHeader.center.text = title
-    ws.oddFooter.center.text = "Trang &P / &N"
+    ws.oddFooter.center.text = footer
 
 
 def _cell_text(value: object) -> str:

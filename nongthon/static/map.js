@@ -7,7 +7,9 @@
  * from (du_bao_url, same site), fetched once after the page is first shown, the panel redrawn when they come.
  * A year up to 2025 in the new units (D.suy_ra) colours each new xã by its derived state from its former xã
  * (theo_nam[year].suy_ra) — never a tier — lists the former units in its popup and counts the states in the panel.
- * A served page links the same year in the other units (D.don_vi_khac: a relative link, ?year=…&don_vi=…). */
+ * A served page links the same year in the other units (D.don_vi_khac: a relative link, ?year=…&don_vi=…).
+ * Every word written here comes from the data: C.chu (maps.MAP_TEXT_VI in the page's language, D.ngon_ngu), its
+ * {placeholders} filled by tx(), and the word tables of maps.map_style; this file holds no text of its own. */
 (function () {
   "use strict";
 
@@ -26,12 +28,17 @@
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
     });
   }
-  function pct(x) { return (100 * x).toFixed(1).replace(".", ",") + "%"; }
   function dash(x) { return x === null || x === undefined ? "—" : x; }
   function styled(e, style) { Object.keys(style).forEach(function (k) { e.style[k] = style[k]; }); return e; }
 
   window.ntmMap = function (map, D) {
     var C = D.kieu;
+    /* a text of the page's language (C.chu) with its {placeholders} filled from values */
+    function tx(key, values) {
+      return C.chu[key].replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? String(values[k]) : m; });
+    }
+    function decimal(x, digits) { return x.toFixed(digits).replace(".", C.dau_thap_phan); }
+    function pct(x) { return decimal(100 * x, 1) + "%"; }
     var state = { year: String(D.nam_mac_dinh), mode: "hang" };
     var empty = { xa: {}, huyen: {}, tinh: null, muc_tieu: [], ten_tieu_chi: {} };
     function yearData() { return D.theo_nam[state.year] || empty; }
@@ -58,20 +65,20 @@
       return { fillColor: color(f), fillOpacity: p.du_dieu_kien ? 0.85 : 0.55, color: "#555", weight: 0.6, dashArray: noData ? "3 3" : null };
     }
     function tierWords(p) {
-      if (!p.du_dieu_kien) return "Không xét NTM (" + p.loai_ten.toLowerCase() + ")";
-      if (D.suy_ra) { var s = derived(p.ma); return s ? C.derived_words[s.s] + " (suy ra)" : "Chưa có số liệu năm " + state.year; }
+      if (!p.du_dieu_kien) return tx("khong_xet", { loai: (C.unit_types[p.loai] || p.loai_ten).toLowerCase() });
+      if (D.suy_ra) { var s = derived(p.ma); return s ? tx("suy_ra", { trang_thai: C.derived_words[s.s] }) : tx("chua_co_so_lieu_nam", { nam: state.year }); }
       var r = xa(p.ma);
-      if (!r || r.h === null) return "Chưa có số liệu năm " + state.year;
+      if (!r || r.h === null) return tx("chua_co_so_lieu_nam", { nam: state.year });
       return C.tier_words[r.h];
     }
     function tooltip(layer) {
       var p = layer.feature.properties, r = xa(p.ma);
       var div = h("div", null, h("b", null, p.ten), h("br"), tierWords(p));
       var s = D.suy_ra && derived(p.ma);
-      if (s) div.append(h("br"), s.dat + "/" + s.n + " xã cũ đạt chuẩn NTM năm " + state.year);
+      if (s) div.append(h("br"), tx("xa_cu_dat_nam", { dat: s.dat, n: s.n, nam: state.year }));
       if (!D.suy_ra && p.du_dieu_kien && r && r.h !== null) {
-        div.append(h("br"), "Đạt " + r.d + "/" + r.n + " tiêu chí");
-        if (state.mode !== "hang") div.append(h("br"), "Tiêu chí " + state.mode + ": " + C.status_words[r.tc[state.mode] || "chua_danh_gia"]);
+        div.append(h("br"), tx("dat_tieu_chi", { d: r.d, n: r.n }));
+        if (state.mode !== "hang") div.append(h("br"), tx("tieu_chi_ten", { so: state.mode, ten: C.status_words[r.tc[state.mode] || "chua_danh_gia"] }));
       }
       return div;
     }
@@ -83,9 +90,9 @@
       var s = derived(p.ma);
       var div = h("div", { className: "ntm-popup" }, h("h4", null, p.ten), h("b", null, tierWords(p)));
       if (s) {
-        div.append(" — " + s.dat + "/" + s.n + " xã cũ đạt chuẩn NTM (năm " + state.year + ")");
-        if (s.s === "mot_phan") div.append(h("br"), "Diện tích các xã cũ đạt chuẩn: " + s.tl);
-        div.append(h("br"), "Xã cũ:", h.apply(null, ["ul", null].concat(s.cu.map(function (u) { return h("li", null, u.t + " — " + u.w); }))));
+        div.append(tx("popup_xa_cu_dat", { dat: s.dat, n: s.n, nam: state.year }));
+        if (s.s === "mot_phan") div.append(h("br"), tx("dien_tich_dat", { ty_le: s.tl }));
+        div.append(h("br"), tx("xa_cu"), h.apply(null, ["ul", null].concat(s.cu.map(function (u) { return h("li", null, u.t + " — " + u.w); }))));
         div.append(s.qd, h("br"), h("i", null, D.ghi_chu_suy_ra));
       }
       if (D.du_lieu_mau) div.append(h("br"), h("i", null, D.nhan_mau));
@@ -96,12 +103,12 @@
       if (D.suy_ra && p.du_dieu_kien) return derivedPopup(p);
       var div = h("div", { className: "ntm-popup" }, h("h4", null, p.ten), p.ten_huyen, h("br"), h("b", null, tierWords(p)));
       if (p.du_dieu_kien && r && r.h !== null) {
-        div.append(" — đạt " + r.d + "/" + r.n + " tiêu chí (năm " + state.year + ")");
-        if (r.cd.length) div.append(h("br"), "Tiêu chí chưa đạt:", criteriaList(r.cd));
-        if (r.ce.length) div.append("Chưa đánh giá:", criteriaList(r.ce));
+        div.append(tx("popup_dat", { d: r.d, n: r.n, nam: state.year }));
+        if (r.cd.length) div.append(h("br"), tx("tieu_chi_chua_dat"), criteriaList(r.cd));
+        if (r.ce.length) div.append(tx("chua_danh_gia"), criteriaList(r.ce));
       }
-      if (r && r.cn) div.append(h("br"), "Công nhận: " + C.tier_words[r.cn] + " — Quyết định " + r.qd);
-      else if (p.du_dieu_kien) div.append(h("br"), "Chưa có quyết định công nhận đến cuối năm " + state.year);
+      if (r && r.cn) div.append(h("br"), tx("cong_nhan", { hang: C.tier_words[r.cn], quyet_dinh: r.qd }));
+      else if (p.du_dieu_kien) div.append(h("br"), tx("chua_cong_nhan", { nam: state.year }));
       if (D.du_lieu_mau) div.append(h("br"), h("i", null, D.nhan_mau));
       return div;
     }
@@ -143,12 +150,12 @@
     var tierView = L.layerGroup(); tierView.ntmMode = "hang"; tierView.addTo(map);
     var criterionViews = {};
     var control = L.control.layers(null, null, { collapsed: true, position: "topright" });
-    control.addBaseLayer(tierView, esc(D.suy_ra ? "Trạng thái suy ra từ các xã cũ" : "Hạng nông thôn mới"));
+    control.addBaseLayer(tierView, esc(tx(D.suy_ra ? "lop_suy_ra" : "lop_hang")));
     if (hasDistricts) {
-      control.addOverlay(districts, esc("Ranh giới huyện"));
-      control.addOverlay(labels, esc("Tên huyện"));
+      control.addOverlay(districts, esc(tx("lop_ranh_gioi_huyen")));
+      control.addOverlay(labels, esc(tx("lop_ten_huyen")));
     }
-    control.addOverlay(osm, esc("Nền OpenStreetMap (cần Internet)"));
+    control.addOverlay(osm, esc(tx("lop_osm")));
     control.addTo(map);
     function updateControl() {
       var names = yearData().ten_tieu_chi, next = {};
@@ -162,7 +169,7 @@
         var g = criterionViews[c] || L.layerGroup();
         g.ntmMode = c;
         next[c] = g;
-        control.addBaseLayer(g, esc("Tiêu chí " + c + ": " + names[c]));
+        control.addBaseLayer(g, esc(tx("tieu_chi_ten", { so: c, ten: names[c] })));
       });
       criterionViews = next;
     }
@@ -174,14 +181,14 @@
     legend.addTo(map);
     function swatch(fill, words) { return h("div", null, styled(h("i"), { background: fill }), words); }
     function legendNodes() {
-      var rows = [h("div", { className: "ntm-title" }, "Năm " + state.year)];
+      var rows = [h("div", { className: "ntm-title" }, tx("nam", { nam: state.year }))];
       if (D.suy_ra) {
         var counts = yearData().tom_tat || {};
-        rows.push(h("div", { className: "ntm-note" }, "Xã mới — trạng thái suy ra từ các xã cũ"));
+        rows.push(h("div", { className: "ntm-note" }, tx("chu_giai_suy_ra")));
         Object.keys(C.derived).forEach(function (k) {
           if (k !== "khong_co_xa_cu" || counts[k]) rows.push(swatch(C.derived[k], C.derived_words[k]));
         });
-        rows.push(swatch(C.not_eligible, "Phường (không xét)"));
+        rows.push(swatch(C.not_eligible, tx("phuong_khong_xet")));
         return rows;
       }
       if (state.mode === "hang") {
@@ -190,11 +197,11 @@
         if (t) t.hang.forEach(function (k) { has[k.ma] = k.so_xa !== null; });
         Object.keys(C.tier).forEach(function (k) { if (!t || k === "chua_dat" || has[k]) rows.push(swatch(C.tier[k], C.tier_words[k])); });
       } else {
-        rows.push(h("div", null, h("b", null, "Tiêu chí " + state.mode + ": " + yearData().ten_tieu_chi[state.mode])));
+        rows.push(h("div", null, h("b", null, tx("tieu_chi_ten", { so: state.mode, ten: yearData().ten_tieu_chi[state.mode] }))));
         Object.keys(C.status).forEach(function (k) { rows.push(swatch(C.status[k], C.status_words[k])); });
       }
-      rows.push(swatch(C.no_data, "Chưa có số liệu"));
-      rows.push(swatch(C.not_eligible, "Phường, thị trấn (không xét)"));
+      rows.push(swatch(C.no_data, tx("chua_co_so_lieu")));
+      rows.push(swatch(C.not_eligible, tx("phuong_thi_tran_khong_xet")));
       return rows;
     }
 
@@ -203,14 +210,14 @@
     var panelDiv, body, toggle, select;
     var panel = L.control({ position: "topleft" });
     panel.onAdd = function () {
-      toggle = h("button", { type: "button", className: "ntm-toggle", title: "Thu gọn / mở rộng" });
+      toggle = h("button", { type: "button", className: "ntm-toggle", title: tx("thu_gon") });
       select = h("select", { id: "ntm-year" });
       D.cac_nam.forEach(function (y) { select.append(new Option(String(y), String(y), false, String(y) === state.year)); });
       select.addEventListener("change", function () { state.year = select.value; updateControl(); refresh(); });
       toggle.addEventListener("click", function () { setOpen(!panelOpen); });
       body = h("div", { className: "ntm-body" });
       panelDiv = h("div", { className: "ntm-box ntm-panel", id: "ntm-panel" },
-        h("div", { className: "ntm-head" }, toggle, h("div", { className: "ntm-title" }, "Nông thôn mới — " + D.ten_tinh), h("label", null, "Năm: ", select)),
+        h("div", { className: "ntm-head" }, toggle, h("div", { className: "ntm-title" }, tx("tieu_de", { tinh: D.ten_tinh })), h("label", null, tx("chon_nam"), select)),
         body);
       L.DomEvent.disableScrollPropagation(panelDiv);
       L.DomEvent.disableClickPropagation(panelDiv);
@@ -224,17 +231,17 @@
     }
 
     function targetLine(m, f) {
-      var goal = m.loai === "share" ? pct(m.ty_le) : "không còn xã nào";
-      var line = "Mục tiêu " + m.nam + " (" + m.cap + "): " + goal;
+      var goal = m.loai === "share" ? pct(m.ty_le) : tx("khong_con_xa");
+      var line = tx("muc_tieu", { nam: m.nam, cap: m.cap, muc: goal });
       var p = f && f.xac_suat[m.ma];
       if (Number(state.year) >= m.nam) line += " — " + C.target_words[m.trang_thai];
-      else if (p !== null && p !== undefined) line += " — xác suất đạt " + Math.round(100 * p) + "%";
+      else if (p !== null && p !== undefined) line += tx("xac_suat", { p: Math.round(100 * p) });
       return h("div", { className: "ntm-target", title: m.mo_ta + " (" + m.ten_bo + ")" }, line);
     }
     function tierBlock(k, t, targets, f) {
       var out = [], label = C.tier_labels[k.ma];
       if (k.so_xa === null) {
-        out.push(h("div", null, label + ": ", h("i", null, "không đánh giá"), " (bộ tiêu chí năm " + state.year + " không có bộ này)"));
+        out.push(h("div", null, label + ": ", h("i", null, tx("khong_danh_gia")), tx("khong_co_bo", { nam: state.year })));
         return out.concat(targets.map(function (m) { return targetLine(m, null); }));
       }
       var share = k.so_xa / t.mau_so, band = f && f.hang[k.ma];
@@ -244,7 +251,7 @@
         left: 100 * band.p10 + "%", width: Math.max(0.5, 100 * (band.p90 - band.p10)) + "%", background: C.tier[k.ma] }));
       targets.forEach(function (m) { bar.append(styled(h("b", { title: m.mo_ta + " (" + m.ten_bo + ")" }), { left: 100 * m.ty_le + "%" })); });
       out.push(bar);
-      if (band) out.push(h("div", { className: "ntm-forecast" }, "Dự báo " + f.nam + ": " + pct(band.trung_binh) + " (" + pct(band.p10) + "–" + pct(band.p90) + ")"));
+      if (band) out.push(h("div", { className: "ntm-forecast" }, tx("du_bao_nam", { nam: f.nam, tb: pct(band.trung_binh), p10: pct(band.p10), p90: pct(band.p90) })));
       return out.concat(targets.map(function (m) { return targetLine(m, f); }));
     }
     function districtTable() {
@@ -252,63 +259,62 @@
       var rows = D.districts.features.filter(function (f) { return y.huyen[f.properties.ma]; }).map(function (f) {
         var d = y.huyen[f.properties.ma];
         var marks = (d.moc || []).map(function (m) {
-          var words = m.trang_thai_ten || C.milestone_words[m.trang_thai] || m.trang_thai;
+          var words = C.milestone_words[m.trang_thai] || m.trang_thai_ten || m.trang_thai;
           return h("span", { className: "ntm-moc " + m.trang_thai, title: m.mo_ta + " — " + words + ": " + m.ly_do }, C.milestone_marks[m.trang_thai] || "?");
         });
         var cells = [h("td", null, f.properties.ten), h("td", { className: "n" }, d.dat_ntm + "/" + d.so_xa), h("td", { className: "n" }, dash(d.nang_cao)),
           h("td", { className: "n" }, dash(d.kieu_mau)),
-          h("td", { className: "n" }, d.binh_quan_tieu_chi === null ? "—" : d.binh_quan_tieu_chi.toFixed(1).replace(".", ",")),
+          h("td", { className: "n" }, d.binh_quan_tieu_chi === null ? "—" : decimal(d.binh_quan_tieu_chi, 1)),
           h.apply(null, ["td", null].concat(marks.reduce(function (a, s) { return a.length ? a.concat([" ", s]) : [s]; }, [])))];
         return h.apply(null, ["tr", null].concat(cells));
       });
-      var head = h("tr", null, h("th", null, "Huyện / thị xã / thành phố"), h("th", { className: "n" }, "NTM"), h("th", { className: "n" }, "NC"),
-        h("th", { className: "n" }, "KM"), h("th", { className: "n" }, "BQ TC"), h("th", null, "Mốc"));
+      var head = h("tr", null, h("th", null, tx("cot_huyen")), h("th", { className: "n" }, tx("cot_ntm")), h("th", { className: "n" }, tx("cot_nc")),
+        h("th", { className: "n" }, tx("cot_km")), h("th", { className: "n" }, tx("cot_bq")), h("th", null, tx("cot_moc")));
       return h("table", { className: "ntm-districts" }, h("thead", null, head), h.apply(null, ["tbody", null].concat(rows)));
     }
     function unitsLink() {  // the same year in the other units (a served page)
       if (!D.don_vi_khac) return null;
-      return h("div", { className: "ntm-units" }, h("a", { id: "ntm-don-vi", href: "?year=" + encodeURIComponent(state.year) + "&don_vi=" + D.don_vi_khac },
-        "Xem năm " + state.year + " theo " + C.units_words[D.don_vi_khac]));
+      var lang = D.ngon_ngu && D.ngon_ngu !== "vi" ? "&lang=" + encodeURIComponent(D.ngon_ngu) : "";
+      return h("div", { className: "ntm-units" }, h("a", { id: "ntm-don-vi", href: "?year=" + encodeURIComponent(state.year) + "&don_vi=" + D.don_vi_khac + lang },
+        tx("xem_don_vi", { nam: state.year, don_vi: C.units_words[D.don_vi_khac] })));
     }
     function derivedPanel() {
       var y = yearData(), counts = y.tom_tat || {}, n = Object.keys(y.suy_ra || {}).length;
-      var out = [unitsLink(), h("div", null, "Năm " + state.year + " theo " + C.units_words.moi + ": " + n + " xã mới; ", h("b", null, D.ghi_chu_suy_ra), ".")];
+      var out = [unitsLink(), h("div", null, tx("suy_ra_tom_tat", { nam: state.year, don_vi: C.units_words.moi, n: n }), h("b", null, D.ghi_chu_suy_ra), ".")];
       Object.keys(C.derived).forEach(function (k) {
         if (k !== "khong_co_xa_cu" || counts[k]) out.push(h("div", null, styled(h("i", { className: "ntm-swatch" }), {
           display: "inline-block", width: "12px", height: "10px", marginRight: "6px", border: "1px solid #555", background: C.derived[k] }),
-          C.derived_words[k] + ": ", h("b", null, (counts[k] || 0) + " xã")));
+          C.derived_words[k] + ": ", h("b", null, tx("so_xa", { n: counts[k] || 0 }))));
       });
-      out.push(h("div", { className: "ntm-note" }, "Mọi xã cũ đã đạt: " + C.derived_notes.moi_xa_cu_dat + "."));
-      out.push(h("div", { className: "ntm-note" }, "Xã cũ đạt: theo hạng đánh giá từ kết quả đã lưu; phường, thị trấn cũ không tính; " +
-        "xã cũ chưa có số liệu không tính là chưa đạt. Quyết định công nhận xã mới (từ 1/7/2025): trong từng xã."));
+      out.push(h("div", { className: "ntm-note" }, tx("moi_xa_cu_dat", { ghi_chu: C.derived_notes.moi_xa_cu_dat })));
+      out.push(h("div", { className: "ntm-note" }, tx("ghi_chu_suy_ra")));
       return out.filter(Boolean);
     }
     function panelNodes() {
       if (D.suy_ra) return derivedPanel();
       var y = yearData(), t = y.tinh, f = t && forecastOf(), out = [];
-      if (!t) return [unitsLink(), h("div", null, "Chưa có số liệu năm " + state.year + ".")].filter(Boolean);
+      if (!t) return [unitsLink(), h("div", null, tx("chua_co_so_lieu_cham", { nam: state.year }))].filter(Boolean);
       var link = unitsLink();
       if (link) out.push(link);
-      out.push(h("div", null, "Năm " + state.year + ": " + t.xa_co_so_lieu + "/" + t.xa_danh_muc + " xã trong danh mục có số liệu; mẫu số " +
-        t.mau_so + " xã" + (t.mau_so_chinh_thuc ? " (chính thức)" : "") + "."));
+      out.push(h("div", null, tx("co_so_lieu", { nam: state.year, co: t.xa_co_so_lieu, dm: t.xa_danh_muc, ms: t.mau_so }) +
+        (t.mau_so_chinh_thuc ? tx("chinh_thuc") : "") + "."));
       t.hang.forEach(function (k) {
         var targets = y.muc_tieu.filter(function (m) { return m.loai === "share" && m.hang === k.ma; });
         out = out.concat(tierBlock(k, t, targets, f));
       });
       y.muc_tieu.filter(function (m) { return m.loai === "min_criteria"; }).forEach(function (m) {
-        out.push(h("div", null, "Xã dưới " + m.so_tieu_chi + " tiêu chí: ", h("b", null, m.so_xa_duoi + " xã"),
-          m.xa_chua_co_so_lieu ? " (" + m.xa_chua_co_so_lieu + " xã chưa có số liệu)" : ""));
+        out.push(h("div", null, tx("xa_duoi", { so: m.so_tieu_chi }), h("b", null, tx("so_xa", { n: m.so_xa_duoi })),
+          m.xa_chua_co_so_lieu ? tx("xa_chua_co_so_lieu", { n: m.xa_chua_co_so_lieu }) : ""));
         out.push(targetLine(m, f));
       });
-      if (!y.muc_tieu.length) out.push(h("div", { className: "ntm-note" }, "Không có bộ mục tiêu nào áp dụng cho năm " + state.year + "."));
-      if (f) out.push(h("div", { className: "ntm-note" }, "Dự báo: mô phỏng " + f.so_lan + " lần từ số liệu đến năm " + state.year + " (khoảng 10–90%)."));
-      else if (fetched === "loading") out.push(h("div", { className: "ntm-note ntm-forecast-status" }, "Đang tính dự báo…"));
+      if (!y.muc_tieu.length) out.push(h("div", { className: "ntm-note" }, tx("khong_co_muc_tieu", { nam: state.year })));
+      if (f) out.push(h("div", { className: "ntm-note" }, tx("du_bao_ghi_chu", { n: f.so_lan, nam: state.year })));
+      else if (fetched === "loading") out.push(h("div", { className: "ntm-note ntm-forecast-status" }, tx("dang_tinh")));
       else if (fetched && fetched.failed !== undefined) out.push(h("div", { className: "ntm-note ntm-forecast-status" },
-        "Không tải được dự báo (" + fetched.failed + "); tải lại trang để thử lại."));
+        tx("khong_tai_duoc", { ly_do: fetched.failed })));
       if (hasDistricts) {  // the new units have no district level: no table
         out.push(districtTable());
-        out.push(h("div", { className: "ntm-note" }, "NTM tính lũy kế (gồm nâng cao, kiểu mẫu); NC: nâng cao; KM: kiểu mẫu; BQ TC: bình quân tiêu chí/xã. " +
-          "Mốc: " + C.milestone_legend + " (di chuột để xem lý do)."));
+        out.push(h("div", { className: "ntm-note" }, tx("ghi_chu_huyen", { chu_giai: C.milestone_legend })));
       }
       return out;
     }
@@ -331,11 +337,11 @@
 
     /* ---- a served page's forecasts: fetched once the page is shown, then the panel redrawn ---- */
     function loadForecasts() {
-      var why = "không kết nối được máy chủ";
+      var why = tx("loi_ket_noi");
       fetch(D.du_bao_url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (r) {
-          if (!r.ok) { why = "máy chủ trả lỗi HTTP " + r.status; throw r; }
-          why = "máy chủ trả dữ liệu không đọc được";
+          if (!r.ok) { why = tx("loi_http", { ma: r.status }); throw r; }
+          why = tx("loi_du_lieu");
           return r.json();
         })
         .then(function (years) { fetched = years || {}; }, function () { fetched = { failed: why }; })
