@@ -177,7 +177,7 @@ def load_registry(province_code: str = "54", period: str = "cu") -> Registry:
     return _load_registry(str(province_code).strip().zfill(2), check_period(period))
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=128)  # every province of both periods (97) fits: the national view loads all 34 of ``moi``
 def _load_registry(province_code: str, period: str) -> Registry:
     table = registry_table(period)
     units = table[table["province_code"] == province_code].copy()
