@@ -182,7 +182,27 @@ def serve(db: str, port: int, national: bool) -> None:
         gdf = gpd.GeoDataFrame(pd.DataFrame(props).set_index("ma").join(layer), geometry="geometry", crs=4326)
         return Response(gdf.to_json(), media_type="application/geo+json")
 
-    floor = FastAPI()  # bare: no middleware, no dependency, no declared parameter
+    floor, kept = floor_app()
+
+    async def raw(scope, receive, send) -> None:  # noqa: ANN001 - ASGI: the same, with no framework at all
+        body, ok, not_modified, etag = kept[scope["path"].removeprefix("/raw/")]
+        if (b"if-none-match", etag.encode()) in scope["headers"]:
+            await Response(status_code=304, headers=not_modified)(scope, receive, send)
+        else:
+            await Response(body, headers=ok)(scope, receive, send)
+
+    async def server(scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        path = scope.get("path", "")
+        target = floor if path.startswith("/floor") else raw if path.startswith("/raw/") else app
+        await target(scope, receive, send)
+
+    uvicorn.run(server, host="127.0.0.1", port=port, log_level="warning")
+
+
+def floor_app() -> tuple[FastAPI, dict[str, tuple[bytes, dict, dict, str]]]:
+    """The bare floor: a plain FastAPI app with no middleware, no dependency and no declared parameter, sending back
+    the bytes and headers it was handed (PUT /floor/NAME), and the server's CPU clock (GET /floor-cpu)."""
+    floor = FastAPI()
     kept: dict[str, tuple[bytes, dict, dict, str]] = {}
 
     @floor.put("/floor/{name}")
@@ -202,19 +222,7 @@ def serve(db: str, port: int, national: bool) -> None:
     async def cpu() -> Response:
         return Response(repr(time.process_time()))  # CLOCK_PROCESS_CPUTIME_ID: every thread of this process
 
-    async def raw(scope, receive, send) -> None:  # noqa: ANN001 - ASGI: the same, with no framework at all
-        body, ok, not_modified, etag = kept[scope["path"].removeprefix("/raw/")]
-        if (b"if-none-match", etag.encode()) in scope["headers"]:
-            await Response(status_code=304, headers=not_modified)(scope, receive, send)
-        else:
-            await Response(body, headers=ok)(scope, receive, send)
-
-    async def server(scope, receive, send) -> None:  # noqa: ANN001 - ASGI
-        path = scope.get("path", "")
-        target = floor if path.startswith("/floor") else raw if path.startswith("/raw/") else app
-        await target(scope, receive, send)
-
-    uvicorn.run(server, host="127.0.0.1", port=port, log_level="warning")
+    return floor, kept
 
 
 def get(client: httpx.Client, url: str, headers: dict, expect: int) -> tuple[httpx.Response, bytes]:

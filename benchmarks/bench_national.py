@@ -33,7 +33,6 @@ from pathlib import Path
 
 import httpx
 import pandas as pd
-from fastapi import FastAPI, Request, Response
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -45,7 +44,7 @@ COMMUNES_URL = f"/api/layers/communes?year={YEAR}&province=all"
 PROVINCES_URL = f"/api/layers/provinces?year={YEAR}"
 SUMMARY_URL = f"/api/national/summary?year={YEAR}"
 
-from bench_layers import capture, cpu_ms, free_port, get, wait_for  # noqa: E402 - the same floor and clock
+from bench_layers import capture, cpu_ms, floor_app, free_port, get, wait_for  # noqa: E402 - the same floor and clock
 
 from api.cache import LayerCache  # noqa: E402
 from api.national import National  # noqa: E402
@@ -133,25 +132,7 @@ def serve(db: str, port: int) -> None:
     from api.app import create_app
 
     app = create_app(db)
-    floor = FastAPI()
-    kept: dict[str, tuple[bytes, dict, dict, str]] = {}
-
-    @floor.put("/floor/{name}")
-    async def keep(request: Request) -> Response:
-        spec = json.loads(request.headers["x-floor"])
-        kept[request.path_params["name"]] = (await request.body(), spec["ok"], spec["not_modified"], spec["etag"])
-        return Response(status_code=204)
-
-    @floor.get("/floor/{name}")
-    async def bare(request: Request) -> Response:
-        body, ok, not_modified, etag = kept[request.path_params["name"]]
-        if request.headers.get("if-none-match") == etag:
-            return Response(status_code=304, headers=not_modified)
-        return Response(body, headers=ok)
-
-    @floor.get("/floor-cpu")
-    async def cpu() -> Response:
-        return Response(repr(time.process_time()))
+    floor, _ = floor_app()
 
     async def server(scope, receive, send) -> None:  # noqa: ANN001 - ASGI
         await (floor if scope.get("path", "").startswith("/floor") else app)(scope, receive, send)
