@@ -22,12 +22,13 @@ from starlette.exceptions import HTTPException
 from nongthon import entries
 from nongthon.accounts import User, authenticate
 from nongthon.closeout import closeout_report
-from nongthon.deployment import Deployment, deployment_of
-from nongthon.errors import InvalidParameter, NongthonError
+from nongthon.deployment import NATIONAL_PROFILE, Deployment, deployment_of
+from nongthon.errors import InvalidParameter, NongthonError, clip
 from nongthon.history import history_units, units_for_year
 from nongthon.lang import check_lang, translate
 from nongthon.layers import commune_detail, layer_units, summary
 from nongthon.maps import FORECAST_PATH, map_forecasts, map_html, page_policy
+from nongthon.national import ALL
 from nongthon.progress import progress_report
 from nongthon.projection import check_projection, projection_report
 from nongthon.province import Province
@@ -66,6 +67,9 @@ AS_OF_DOC = (
     "dữ liệu như đã biết lúc đó. Không nhận số (giây Unix)."
 )
 
+MAP_PROVINCE_DOC = (
+    "Chỉ khi cơ sở dữ liệu theo dõi toàn quốc: mã GSO của tỉnh mà bản đồ mở sẵn (ví dụ 66); all hoặc không có: mở trên toàn quốc."
+)
 LANG_DOC = "vi (mặc định) hoặc en: chữ trên trang, trong trang hướng dẫn của sổ và trong thông báo lỗi (lang nhận ở mọi đường dẫn)."
 
 
@@ -357,6 +361,10 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             return JSONResponse({"loi": message}, status_code=exc.status, headers={"Retry-After": str(exc.retry_after)})
         return send(request, payload)
 
+    def own(payload: Payload) -> dict:  # a map page's own policy: its scripts by hash
+        policy = page_policy(payload.body)
+        return {"Content-Security-Policy": policy} if policy else {}
+
     @app.get(
         "/map",
         summary="Bản đồ cho lãnh đạo",
@@ -371,8 +379,16 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
         year: int | None = Query(None, description=YEAR_DOC),
         don_vi: str | None = Query(None, description=LAYER_UNITS_DOC),
         lang: str | None = Query(None, description=LANG_DOC),
+        scope: str | None = Query(None, alias="province", description=MAP_PROVINCE_DOC),
     ) -> Response:
         language = check_lang(lang)
+        if deployment.profile == NATIONAL_PROFILE:  # the whole country: the national page (api/national.py)
+            return await cached(request, lambda v: national.map_page(year, scope or ALL, don_vi, language, v), own)
+        if scope is not None:
+            raise InvalidParameter(
+                f"province={clip(repr(scope))}: chỉ dùng khi cơ sở dữ liệu theo dõi toàn quốc (nongthon demo --national); "
+                f"cơ sở dữ liệu này theo dõi {deployment.current.name_vi}."
+            )
 
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
@@ -383,10 +399,6 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             of_year = cache.province_for(y)
             page = "text/html; charset=utf-8"
             return cache.document("map", map_html, y, False, units, language, media_type=page, version=version, province=of_year)
-
-        def own(payload: Payload) -> dict:  # the page's own policy: its scripts by hash
-            policy = page_policy(payload.body)
-            return {"Content-Security-Policy": policy} if policy else {}
 
         return await cached(request, read, own)
 

@@ -6,7 +6,9 @@ memory on the event loop while that version holds (api/app.py ``cached``).
   the share of NTM xã, what the map colours by);
 - ``GET /api/layers/communes?year=Y&province=all`` — every commune-level unit of the country; ``province=66`` those of
   one province (the route is the app's communes route, which hands ``province`` here: :meth:`National.communes`);
-- ``GET /api/national/summary?year=Y`` — the report per province and for the nation.
+- ``GET /api/national/summary?year=Y`` — the report per province and for the nation;
+- ``GET /map`` on a store that follows the whole country (the app's map route hands it here: :meth:`National.map_page`)
+  — the page that opens on the nation (``province=66``: on one province) and fetches a province's communes above.
 
 Geometry is kept apart, per boundary version (a write of results rebuilds only properties): the national view's
 communes and provinces, and each province's communes, the ``GEOMETRY`` most recently used.
@@ -20,6 +22,7 @@ from datetime import datetime
 from fastapi import APIRouter, Query, Request, Response
 
 from nongthon.layers import check_detail, check_year, layer_units
+from nongthon.maps import national_map_html
 from nongthon.national import (
     ALL,
     ViewGeometry,
@@ -130,6 +133,22 @@ class National:
 
         as_of = to_utc_naive(as_of) if as_of is not None else None
         return self._document("national_provinces", build, y, as_of, detail, media_type=GEOJSON, version=version)
+
+    def map_page(self, year: int | None, scope: str, don_vi: str | None, lang: str, version: tuple | None) -> Payload | None:
+        """The /map page of a store that follows the whole country (maps.national_map_html): the provinces and the
+        report rows of every year, opened on the nation (``scope`` all) or on one province (its GSO code; another
+        code: 404 naming the codes); the page fetches a province's communes itself."""
+        scope = check_province(scope)
+        y = self.year(year, version)
+        if y is None:
+            return None
+        layer_units(y, don_vi)  # from 2026 only the new units: don_vi=cu is refused
+
+        def build(store, nation, y, scope, lang) -> str:  # noqa: ANN001
+            check_year(nation, y)  # before any geometry is built
+            return national_map_html(store, nation, y, scope, lang, self.geometry(ALL, "default"))
+
+        return self._document("national_map", build, y, scope, lang, media_type="text/html; charset=utf-8", version=version)
 
     def summary(self, year: int | None, as_of: datetime | None, version: tuple | None) -> Payload | None:
         y = self.year(year, version)

@@ -15,6 +15,10 @@ coloured by its DERIVED state from its former xã (layers.derived_properties —
 the former units with their own state, a banner saying the states are derived, and a panel that counts them
 instead of tiers and targets. A served page links the same year in the other units (đơn vị cũ / đơn vị mới).
 
+A store that follows the whole country gets the national page instead (``national_map_html``, drawn by
+static/national.js with map.js's helpers): the 34 provinces coloured by share of NTM xã, the national report per
+year, and a province's communes fetched from the API's communes layer when it is opened — never embedded.
+
 The forecast is a Monte Carlo projection per year, slow beside the rest. A saved file carries it inline (it has
 no server to ask); the page a server sends carries instead the URL of ``map_forecasts`` (``FORECAST_PATH``),
 which its script fetches from the same site once the page is shown, so that the page never waits for it.
@@ -41,15 +45,18 @@ from typing import TYPE_CHECKING
 
 import folium
 import pandas as pd
+import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from . import national
 from .boundaries import SCHEMATIC_HOWTO_VI, SCHEMATIC_LABEL_VI, BoundaryLayer, current_layer
 from .history import DERIVED_NOTE_VI, NO_DECISION_VI, STATE_NOTES_VI, UNKNOWN_SHARE_VI
 from .lang import DEFAULT, fill, translate
 from .layers import (
     TIER_CODES,
     TIER_WORDS,
+    check_year,
     commune_properties,
     derived_properties,
     district_properties,
@@ -76,6 +83,10 @@ STATUS_COLORS = {"dat": "#2166ac", "khong_dat": "#e08214", "chua_danh_gia": "#d9
 STATUS_WORDS = {"dat": "Đạt", "khong_dat": "Chưa đạt", "chua_danh_gia": "Chưa đánh giá"}
 NOT_ELIGIBLE_COLOR = "#9e9e9e"
 NO_DATA_COLOR = "#ffffff"
+# the national page's provinces by share of NTM xã in five steps of 20 % (ColorBrewer Greens: one hue, light to
+# dark, readable with every common colour-vision deficiency), grey for a province without data
+SHARE_COLORS = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+SHARE_NO_DATA_COLOR = "#bdbdbd"
 TIER_LABELS = {"ntm": "Xã đạt chuẩn NTM", "nang_cao": "Xã NTM nâng cao", "kieu_mau": "Xã NTM kiểu mẫu", "ntm_hien_dai": "Xã NTM hiện đại"}
 MILESTONE_MARKS = {MET: "✓", ON_TIME: "✓", LATE: "✓*", NOT_MET: "✗", MISSED: "✗", NOT_EVALUATED: "?"}
 MILESTONE_LEGEND = "✓ đạt (đúng hạn), ✓* đạt muộn, ✗ chưa đạt / không đạt đúng hạn, ? chưa đánh giá"
@@ -156,6 +167,22 @@ MAP_TEXT_VI = {
     "loi_ket_noi": "không kết nối được máy chủ",
     "loi_http": "máy chủ trả lỗi HTTP {ma}",
     "loi_du_lieu": "máy chủ trả dữ liệu không đọc được",
+    # the national page (national_map_data, static/national.js)
+    "so_ngay": "số {so}, ngày {ngay}",
+    "ve_toan_quoc": "← Toàn quốc",
+    "ty_le_xa_ntm": "Tỷ lệ xã đạt chuẩn NTM",
+    "tinh_dat": "{dat}/{n} xã đạt chuẩn NTM ({ty_le})",
+    "binh_quan": "Bình quân {bq} tiêu chí/xã",
+    "xa_co_so_lieu_nam": "Năm {nam}: {co}/{n} xã có số liệu",
+    "cot_tinh": "Tỉnh, thành phố",
+    "cot_so_xa": "Số xã",
+    "cot_ty_le": "Tỷ lệ",
+    "sap_xep": "Sắp xếp theo cột này",
+    "ghi_chu_tinh": "Bấm vào một tỉnh trên bản đồ hoặc trong bảng để xem các xã. NTM: số xã đạt chuẩn; tỷ lệ trên số xã "
+    "trong danh mục; BQ TC: bình quân tiêu chí/xã có số liệu.",
+    "dang_tai_xa": "Đang tải các xã…",
+    "khong_tai_duoc_xa": "Không tải được các xã ({ly_do}); bấm lại vào tỉnh để thử lại.",
+    "phuong_dac_khu_khong_xet": "Phường, đặc khu (không xét)",
 }
 DECIMAL_MARK = {"vi": ",", "en": "."}  # how the page writes 80,0% / 80.0%
 
@@ -236,15 +263,17 @@ class OfflineMap(folium.Map):
 
 
 class NtmLayers(MacroElement):
-    """The communes, districts, controls and panel (static/map.js), driven by the embedded data for every year."""
+    """The communes, districts, controls and panel (static/map.js), driven by the embedded data for every year;
+    or another page of the same kit: its ``scripts`` (static/, each inlined and hashed), then ``entry(map, data)``."""
 
-    def __init__(self, data: dict):
+    def __init__(self, data: dict, scripts: tuple[str, ...] = ("map.js",), entry: str = "ntmMap"):
         super().__init__()
         self._name = "NtmLayers"
         self._template = _template()
         self.province_name = data["ten_tinh"]
         self.title = data["kieu"]["chu"]["tieu_de"].replace("{tinh}", data["ten_tinh"])
-        self.js = _static("map.js")
+        self.scripts = [_static(name) for name in scripts]
+        self.entry = entry
         self.css = _static("map.css")
         self.data_json = script_json(data)
 
@@ -276,6 +305,8 @@ def map_style(lang: str = DEFAULT) -> dict:
         "banner": BANNER_COLORS,
         "units_words": _words(UNITS_WORDS, lang),
         "unit_types": _words(COMMUNE_TYPES, lang),
+        "share": SHARE_COLORS,
+        "share_no_data": SHARE_NO_DATA_COLOR,
     }
 
 
@@ -579,33 +610,122 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True,
     }
 
 
+# ---- the national page ---------------------------------------------------------------------------------------
+
+NATIONAL_SCRIPTS = ("map.js", "national.js")  # national.js draws with the kit map.js shares (window.ntmKit)
+COMMUNES_PATH = "/api/layers/communes"  # where the national page fetches a province's communes (?year=…&province=…)
+REPORT_KEYS = ("so_xa", "dat_ntm", "ty_le_ntm", "binh_quan_tieu_chi", "xa_co_so_lieu")  # of a national report's row
+
+
+def national_map_data(
+    store: Store,
+    province: Province,
+    year: int,
+    scope: str = national.ALL,
+    lang: str = DEFAULT,
+    geometry: national.ViewGeometry | None = None,
+) -> dict:
+    """The national page's data: the 34 provinces (``cac_tinh``: geometry once, at default detail) and, for every
+    year offered (the national years with data, and ``year``), the national report (national.national_summary):
+    the nation's row and each province's (so_xa, dat_ntm, ty_le_ntm — what the map colours by —,
+    binh_quan_tieu_chi, xa_co_so_lieu), the tiers of the year's catalogue and its criterion names. No commune is
+    embedded: the page fetches a province's communes from ``xa_url`` (the API's communes layer of one province)
+    when it is opened. ``scope``: the province the page opens on (its GSO code), or ``all``, the nation.
+    ``province``: the nation (national.national_province()); ``geometry``: the nation's, if already built."""
+    scope = national.check_province(scope)
+    check_year(province, year)
+    geometry = geometry or national.view_geometry(store, national.ALL)
+    years = sorted(set(store.years_with_data()).intersection(province.catalogs.years()) | {year})
+    by_year, sample = {}, False
+    for y in years:
+        summary = national.national_summary(store, province, y)
+        catalog = province.catalogs.for_year(y)
+        sample = sample or summary["du_lieu_mau"]
+        by_year[str(y)] = {
+            "toan_quoc": {k: summary["toan_quoc"][k] for k in REPORT_KEYS},
+            "tinh": {r["ma_don_vi"]: {k: r[k] for k in REPORT_KEYS} for r in summary["tinh"]},
+            "hang_co": ["chua_dat", *(TIER_CODES[t] for t in TIERS if TIER_CODES[t] in catalog.sets)],
+            "ten_tieu_chi": _words(catalog.criterion_names("ntm"), lang),
+        }
+    names = national.province_names()
+    shapes = {c: g for c, g in geometry.provinces.items() if g is not None}
+    features = [
+        {"type": "Feature", "geometry": json.loads(shapes[c]), "properties": {"ma": c, "ten": names[c]}}
+        for c in national.codes()
+        if c in shapes
+    ]
+    x0, y0, x1, y1 = shapely.total_bounds(shapely.from_geojson(list(shapes.values())))
+    return {
+        "ten_tinh": translate(national.NATIONAL_NAME_VI, lang),
+        "nam_mac_dinh": year,
+        "cac_nam": years,
+        "bounds": [[round(y0, 5), round(x0, 5)], [round(y1, 5), round(x1, 5)]],
+        "cac_tinh": {"type": "FeatureCollection", "features": features},
+        "theo_nam": by_year,
+        "mo_tinh": None if scope == national.ALL else scope,
+        "xa_url": COMMUNES_PATH,
+        "du_lieu_mau": sample,
+        "nhan_mau": translate(SAMPLE_LABEL_VI, lang),
+        "so_do": geometry.layer.schematic,
+        "nguon_ranh_gioi": geometry.layer.source,
+        "bieu_ngu": _banners(sample, geometry.layer, lang),
+        "ngon_ngu": lang,
+        "kieu": map_style(lang),
+    }
+
+
+def national_map_html(
+    store: Store,
+    province: Province,
+    year: int,
+    scope: str = national.ALL,
+    lang: str = DEFAULT,
+    geometry: national.ViewGeometry | None = None,
+) -> str:
+    """The national page served at /map on a store that follows the whole country (``national_map_data``, drawn by
+    static/national.js): it opens on the nation, or on the province ``scope``, and fetches communes from its site."""
+    return page_html(
+        leaflet_map(national_map_data(store, province, year, scope, lang, geometry), NATIONAL_SCRIPTS, "ntmNational"), fetches=True
+    )
+
+
+def leaflet_map(data: dict, scripts: tuple[str, ...] = ("map.js",), entry: str = "ntmMap") -> folium.Map:
+    """The folium map of a page's ``data``, centred on its bounds (the page's script then fits those bounds beside
+    the panel), drawn by ``entry`` of ``scripts`` (NtmLayers)."""
+    (south, west), (north, east) = data["bounds"]
+    m = OfflineMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, zoom_snap=0.1, prefer_canvas=False)
+    NtmLayers(data, scripts, entry).add_to(m)
+    return m
+
+
 def build_map(
     store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None, lang: str = DEFAULT
 ) -> folium.Map:
     """The folium map (displayable in a notebook, or saved with ``.save``), centred on the layer's bounds; the
     page's script then fits those bounds beside the panel. ``forecast``, ``don_vi``, ``lang``: as in ``map_data``."""
     province.catalogs.for_year(year)
-    data = map_data(store, province, year, forecast, don_vi, lang)
-    (south, west), (north, east) = data["bounds"]
-    m = OfflineMap(location=[(south + north) / 2, (west + east) / 2], tiles=None, zoom_snap=0.1, prefer_canvas=False)
-    NtmLayers(data).add_to(m)
-    return m
+    return leaflet_map(map_data(store, province, year, forecast, don_vi, lang))
 
 
-def map_html(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None, lang: str = DEFAULT) -> str:
-    """The map as one self-contained HTML page, with its Content-Security-Policy. The page is built with a slot
-    for its data, its scripts are hashed, and only then is the data put in the slot: were some text ever to
-    end the data's element, the script it started would have no hash, and the browser would not run it.
-    ``forecast``: inline (a saved file), or, with False, fetched by the page from its own site (a served page).
-    ``don_vi``, ``lang``: the units and the language, as in ``map_data``."""
-    m = build_map(store, province, year, forecast, don_vi, lang)
+def page_html(m: folium.Map, fetches: bool) -> str:
+    """A map (``leaflet_map``) as one self-contained HTML page, with its Content-Security-Policy. The page is built
+    with a slot for its data, its scripts are hashed, and only then is the data put in the slot: were some text
+    ever to end the data's element, the script it started would have no hash, and the browser would not run it.
+    ``fetches``: the page may connect to its own site (a served page), else nowhere (a saved file)."""
     layers = next(c for c in m._children.values() if isinstance(c, NtmLayers))
     data_json, layers.data_json = layers.data_json, DATA_SLOT
     page = m.get_root().render()
-    fetches = [] if forecast else [FETCH_POLICY]
-    policy = "; ".join(["default-src 'none'", f"script-src {' '.join(script_hashes(page))}", *PAGE_POLICY, *fetches])
+    connect = [FETCH_POLICY] if fetches else []
+    policy = "; ".join(["default-src 'none'", f"script-src {' '.join(script_hashes(page))}", *PAGE_POLICY, *connect])
     head = page.index("<head>") + len("<head>")
     if page.count(DATA_SLOT) != 1:
         raise RuntimeError(f"the map page must hold its data slot once, not {page.count(DATA_SLOT)} times")
     page = f'{page[:head]}\n<meta http-equiv="Content-Security-Policy" content="{policy}">{page[head:]}'
     return page.replace(DATA_SLOT, data_json)
+
+
+def map_html(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None, lang: str = DEFAULT) -> str:
+    """The map as one self-contained HTML page (``page_html``). ``forecast``: inline (a saved file), or, with False,
+    fetched by the page from its own site (a served page). ``don_vi``, ``lang``: the units and the language, as in
+    ``map_data``."""
+    return page_html(build_map(store, province, year, forecast, don_vi, lang), fetches=not forecast)

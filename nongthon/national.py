@@ -15,11 +15,13 @@
 - Layers: the communes of the nation or of one province (:func:`commune_layer`, the properties of
   ``layers.commune_properties`` plus ``ma_tinh`` / ``ten_tinh``) and the provinces coloured by share of NTM xã
   (:func:`province_layer`: 34 features, each the union of its communes). Geometry (:func:`view_geometry`): the
-  imported boundary layer of period moi when it covers every unit shown, else the schematic layer of the registry
-  (labelled); at default detail simplified as one coverage (``layers.simplified_geometries``: half a pixel of the
+  imported boundary layer of period moi when it covers every unit shown, else the nation's schematic layer (labelled;
+  a province's cells are the nation's, so they fill its outline on the national map); at default detail simplified as one coverage (``layers.simplified_geometries``: half a pixel of the
   whole view, ≈ 960 m for the nation), so the national communes layer stays near 0.5 MB gzip and the province
   layer near 0.1 MB (benchmarks/bench_national.py).
 - The labelled sample (:func:`generate_national`, ``nongthon demo --national``): 2026 results of every xã.
+- The map page (maps.national_map_html): the provinces layer's geometry and these reports, opened on the nation or one
+  province, which fetches a province's communes from the communes layer above.
 
 Building only: caching per data version and the URLs are the API's (api/national.py).
 """
@@ -233,17 +235,23 @@ class ViewGeometry:
     layer: BoundaryLayer
 
 
-@lru_cache(maxsize=40)
+@lru_cache(maxsize=1)
+def _national_schematic():  # noqa: ANN202 - a GeoDataFrame
+    return schematic_layer(national_registry())
+
+
 def _schematic(registry: Registry):  # noqa: ANN202 - a GeoDataFrame
-    return schematic_layer(registry)
+    """The schematic cells of the nation's layer for ``registry``'s units."""
+    return _national_schematic().loc[registry.communes().index]
 
 
 def boundary_layer(store: Store, registry: Registry) -> BoundaryLayer:
     """The imported boundary layer of the new units when it covers every commune-level unit of ``registry``, else the
-    registry's schematic layer, saying why (a province's file does not draw the nation)."""
+    schematic layer, saying why (a province's file does not draw the nation). The schematic cells are the nation's
+    (those of ``registry``'s units), so that a province's communes fill its outline in the nation's view."""
     layer = current_layer(store, registry)
     if layer.schematic:
-        return layer
+        return BoundaryLayer(_schematic(registry), True, layer.source, 0)
     have, need = len(layer.communes), len(registry.communes())
     if have == need:
         return layer

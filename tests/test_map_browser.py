@@ -53,13 +53,13 @@ def browser():
         yield b
 
 
-def open_map(browser, url, viewport=DESKTOP):
+def open_map(browser, url, viewport=DESKTOP, ready=".leaflet-overlay-pane path"):
     page = browser.new_page(viewport=viewport)
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("dialog", lambda d: (errors.append("dialog: " + d.message), d.dismiss()))
     page.goto(url)
-    page.wait_for_selector(".leaflet-overlay-pane path", timeout=30000)
+    page.wait_for_selector(ready, timeout=30000)
     return page, errors
 
 
@@ -448,5 +448,160 @@ def test_old_and_new_units_before_and_after_the_reform(demo_server, browser):
     assert page.locator(".leaflet-control-layers label", has_text="Tiêu chí ").count() == 10  # the 10 criteria of qd51-2025
     assert page.locator(".leaflet-control-layers label", has_text="Ranh giới huyện").count() == 0
     shot(page, "map-2026.png")
+    assert not errors, errors
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def national_server(tmp_path_factory):
+    """`nongthon demo --national` (the whole country's labelled sample, schematic boundaries), served; and its store."""
+    db = tmp_path_factory.mktemp("national-browser") / "national.db"
+    r = subprocess.run(
+        [sys.executable, "-m", "nongthon.cli", "--db", str(db), "demo", "--national"], capture_output=True, text=True, timeout=300
+    )
+    assert r.returncode == 0, r.stderr
+    with serving(db) as url:
+        yield url, db
+
+
+# the map's Leaflet layers of the provinces (two-digit codes) and of the communes drawn (in the pane ntm-xa)
+PROVINCE_PATHS = ".leaflet-overlay-pane path"
+COMMUNE_PATHS = ".leaflet-ntm-xa-pane path"
+#: letters only Vietnamese writes (a label left in Vietnamese on the English page)
+VI_LETTERS = re.compile(r"[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.I)
+
+
+def national_facts(db: Path) -> tuple[dict, dict[str, set], set[str]]:
+    """From units_moi.csv and the store itself: the commune-level units per province, the xã per province, the NTM xã
+    (every one of the 10 criteria of 51/2025 met in 2026)."""
+    units = [r for r in _units_csv("units_moi.csv").values() if r["level"] == "commune"]
+    communes, xa = {}, {}
+    for r in units:
+        communes.setdefault(r["province_code"], set()).add(r["code"])
+        if r["unit_type"] == "xa":
+            xa.setdefault(r["province_code"], set()).add(r["code"])
+    store = Store.open(db)
+    results = store.current_results(years=[2026])
+    store.close()
+    met = results.groupby("unit")["met"].agg(["all", "size"])
+    return communes, xa, set(met.index[met["all"] & (met["size"] == 10)])
+
+
+def click_inside(page, province: str, url: str) -> None:
+    """A real mouse click on a point inside a province's shape (its representative point, from the provinces layer)."""
+    features = httpx.get(url + "/api/layers/provinces?year=2026", timeout=60).json()["features"]
+    shape = gpd.GeoDataFrame.from_features(features).set_index("ma").geometry[province]
+    point = shape.representative_point()
+    xy = page.evaluate(
+        """([lat, lon]) => { const map = Object.values(window).find(v => v instanceof L.Map), p = map.latLngToContainerPoint([lat, lon]);
+        const box = map.getContainer().getBoundingClientRect(); return [box.left + p.x, box.top + p.y]; }""",
+        [point.y, point.x],
+    )
+    page.mouse.click(*xy)
+
+
+def test_national_view_then_one_province_then_back(national_server, browser):
+    """A national store opens on the 34 provinces coloured by share of NTM xã, with the nation's row and the table of
+    provinces; a click on a province draws its communes (fetched from the same site) by tier with their popups;
+    "← Toàn quốc" goes back; a row of the table opens a province too; /map?province=66 opens on it."""
+    url, db = national_server
+    communes, xa, ntm = national_facts(db)
+    all_xa = set().union(*xa.values())
+    share = {p: len(ntm & xa[p]) / len(xa[p]) for p in xa}
+    page, errors = open_map(browser, url + "/map")
+    assert page.locator(PROVINCE_PATHS).count() == 34 and page.locator(COMMUNE_PATHS).count() == 0
+    panel = page.locator("#ntm-panel").inner_text()
+    assert "Nông thôn mới — Toàn quốc" in panel
+    nation = len(ntm & all_xa) / len(all_xa)
+    assert f"Xã đạt chuẩn NTM: {len(ntm & all_xa)}/{len(all_xa)} = {100 * nation:.1f}%".replace(".", ",") in panel
+    assert "2621/2621 xã có số liệu" in panel
+    rows = page.locator("#ntm-panel tbody tr")
+    assert rows.count() == 34
+    assert rows.first.get_attribute("id") == "ntm-tinh-" + max(share, key=share.get)  # sorted by share, highest first
+    page.locator("#ntm-panel th button", has_text="Tỷ lệ").click()
+    assert rows.first.get_attribute("id") == "ntm-tinh-" + min(share, key=share.get)  # the same column again: lowest first
+    legend = page.locator("#ntm-legend").inner_text()
+    assert all(w in legend for w in ("Năm 2026", "Tỷ lệ xã đạt chuẩn NTM", "0–20%", "80–100%", "Chưa có số liệu"))
+    banners = page.locator("#ntm-banner").inner_text()
+    assert "DỮ LIỆU MẪU" in banners and "Sơ đồ minh họa" in banners
+    fill = page.evaluate(f"ma => ({FIND_LAYER})(ma)._path.getAttribute('fill')", "66")
+    assert round(share["66"] * 88) == 26 and fill == "#bae4b3"  # 26/88 = 29.5 %: the step 20–40 %
+    shot(page, "map-national.png")
+
+    click_inside(page, "66", url)  # a real click on the map
+    page.wait_for_function(f"() => document.querySelectorAll('{COMMUNE_PATHS}').length === {len(communes['66'])}", timeout=60000)
+    assert len(communes["66"]) == 102 and "province=66" in page.url
+    head = page.locator("#ntm-panel .ntm-head").inner_text()
+    assert "Nông thôn mới — Tỉnh Đắk Lắk" in head and page.locator("#ntm-toan-quoc").is_visible()
+    assert "Xã đạt chuẩn NTM: 26/88 = 29,5%" in page.locator("#ntm-panel").inner_text()
+    legend = page.locator("#ntm-legend").inner_text()
+    assert all(w in legend for w in ("Chưa đạt chuẩn", "Đạt chuẩn NTM", "Phường, đặc khu (không xét)")) and "0–20%" not in legend
+    fills = set(page.locator(COMMUNE_PATHS).evaluate_all("ps => ps.map(p => p.getAttribute('fill'))"))
+    assert fills == {"#fde725", "#5ec962", "#9e9e9e"}  # chưa đạt, NTM, phường / đặc khu: the province map's colours
+    # the popup of a xã that is not NTM lists its unmet criteria, as the store has them
+    store = Store.open(db)
+    results = store.current_results(years=[2026])
+    store.close()
+    code = page.evaluate(  # the xã not NTM nearest the middle of the map, so that its popup is shown whole
+        """codes => { const map = Object.values(window).find(v => v instanceof L.Map), c = map.getCenter(); let best = null, d = Infinity;
+        map.eachLayer(l => { if (l.feature && codes.includes(l.feature.properties.ma)) { const k = l.getBounds().getCenter().distanceTo(c);
+        if (k < d) { d = k; best = l.feature.properties.ma; } } }); return best; }""",
+        sorted(xa["66"] - ntm),
+    )
+    unmet = sorted(results[(results["unit"] == code) & ~results["met"].astype(bool)]["item"], key=int)
+    page.evaluate(f"ma => ({FIND_LAYER})(ma).openPopup()", code)
+    popup = page.locator(".leaflet-popup-content")
+    assert popup.inner_text().startswith(_units_csv("units_moi.csv")[code]["name"]) and "Chưa đạt chuẩn" in popup.inner_text()
+    assert [li.split(".")[0] for li in popup.locator("li").all_inner_texts()] == unmet and "DỮ LIỆU MẪU" in popup.inner_text()
+    page.wait_for_timeout(500)  # the popup pans into view
+    shot(page, "map-national-province.png")
+
+    page.locator("#ntm-toan-quoc").click()
+    page.wait_for_function(f"() => document.querySelectorAll('{COMMUNE_PATHS}').length === 0", timeout=10000)
+    assert rows.count() == 34 and not page.locator("#ntm-toan-quoc").is_visible() and "province=" not in page.url
+    assert "Tỷ lệ xã đạt chuẩn NTM" in page.locator("#ntm-legend").inner_text()
+    page.locator("#ntm-tinh-01").click()  # a row of the table
+    page.wait_for_function(f"() => document.querySelectorAll('{COMMUNE_PATHS}').length === {len(communes['01'])}", timeout=60000)
+    assert "Thành phố Hà Nội" in page.locator("#ntm-panel .ntm-head").inner_text()
+    assert not errors, errors
+    page.close()
+
+    page, errors = open_map(browser, url + "/map?province=66", ready=COMMUNE_PATHS)
+    page.wait_for_function(f"() => document.querySelectorAll('{COMMUNE_PATHS}').length === 102", timeout=60000)
+    assert "Tỉnh Đắk Lắk" in page.locator("#ntm-panel .ntm-head").inner_text()
+    assert not errors, errors
+    page.close()
+
+    # a national year without data: grey provinces; the year picker goes back to 2026
+    page, errors = open_map(browser, url + "/map?year=2027")
+    assert "Chưa có số liệu năm 2027." in page.locator("#ntm-panel").inner_text()
+    assert set(page.locator(PROVINCE_PATHS).evaluate_all("ps => ps.map(p => p.getAttribute('fill'))")) == {"#bdbdbd"}
+    page.select_option("#ntm-year", "2026")
+    assert "Xã đạt chuẩn NTM: " in page.locator("#ntm-panel").inner_text()
+    assert "#bdbdbd" not in set(page.locator(PROVINCE_PATHS).evaluate_all("ps => ps.map(p => p.getAttribute('fill'))"))
+    assert not errors, errors
+    page.close()
+
+
+def test_national_view_in_english(national_server, browser):
+    from nongthon.maps import MAP_TEXT_VI
+
+    url, _ = national_server
+    pieces = {p.strip() for text in MAP_TEXT_VI.values() for p in re.split(r"\{\w+\}", text)}
+    labels = sorted(p for p in pieces if len(p) >= 4 and VI_LETTERS.search(p))  # the Vietnamese labels of the strings table
+    page, errors = open_map(browser, url + "/map?lang=en")
+    panel, legend = page.locator("#ntm-panel").inner_text(), page.locator("#ntm-legend").inner_text()
+    assert "New Rural Development — Whole country" in panel and "Communes meeting the NTM standard: " in panel
+    assert "Province / city" in panel and "Share" in panel and "Click a province on the map or in the table" in panel
+    assert "Year 2026" in legend and "Share of communes meeting the NTM standard" in legend and "No data yet" in legend
+    assert "SAMPLE DATA — not official figures" in page.locator("#ntm-banner").inner_text()
+    assert not [p for p in labels if p in panel or p in legend]
+    shot(page, "map-national-en.png")
+    page.locator("#ntm-tinh-66").click()
+    page.wait_for_function(f"() => document.querySelectorAll('{COMMUNE_PATHS}').length === 102", timeout=60000)
+    assert page.locator("#ntm-toan-quoc").inner_text() == "← Whole country" and "lang=en" in page.url
+    legend = page.locator("#ntm-legend").inner_text()
+    assert "Not yet NTM" in legend and "NTM standard met" in legend and "Wards, special zones (not assessed)" in legend
+    assert not [p for p in labels if p in legend or p in page.locator("#ntm-panel").inner_text()]
     assert not errors, errors
     page.close()

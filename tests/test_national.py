@@ -7,8 +7,10 @@ the csv module, from results written by hand, and from the real national boundar
 import csv
 import gzip
 import json
+import re
 import shutil
 import time
+from html import unescape
 from pathlib import Path
 
 import geopandas as gpd
@@ -34,6 +36,7 @@ YEAR = 2026
 CRITERIA = [str(i) for i in range(1, 11)]  # 51/2025/QĐ-TTg: 10 criteria in the NTM set
 COMMUNES_BUDGET = 1_500_000  # gzip bytes, default detail (issue 12.2)
 PROVINCES_BUDGET = 150_000
+MAP_BUDGET = 300_000  # gzip bytes: the national /map page (the provinces and the reports, no commune)
 
 
 def _read(name: str) -> list[dict]:
@@ -44,6 +47,7 @@ def _read(name: str) -> list[dict]:
 UNITS = _read("units_moi.csv")
 COMMUNES = [r for r in UNITS if r["level"] == "commune"]
 PROVINCES = [r["code"] for r in UNITS if r["level"] == "province"]
+PROVINCE_NAMES = {r["code"]: r["name"] for r in UNITS if r["level"] == "province"}
 XA = [r for r in COMMUNES if r["unit_type"] == "xa"]
 
 
@@ -271,3 +275,98 @@ def test_national_sample_refuses_a_store_of_another_province(tmp_path):
     with pytest.raises(StoreError, match="không đổi sang '00'"):
         load_national_sample(store)
     store.close()
+
+
+# -- the map page on a national store (/map opens on the nation, or on one province) -----------------------------------
+
+
+def page_data(html: str) -> dict:
+    return json.loads(re.search(r'<script type="application/json" id="ntm-data">(.*?)</script>', html, re.S).group(1))
+
+
+def ntm_xa(store: Store, year: int = YEAR) -> set[str]:
+    """The xã whose every criterion of 51/2025 is met in the store (the sample writes criterion-level results)."""
+    results = store.current_results(years=[year])
+    met = results[results["tier_set"] == "ntm"].groupby("unit")["met"].agg(["all", "size"])
+    return set(met.index[met["all"] & (met["size"] == len(CRITERIA))])
+
+
+def check_national_page(client: TestClient, url: str) -> tuple[int, dict, str]:
+    """The page's gzip size, its data and its text; it names the 34 provinces (units_moi.csv), carries 34 features and
+    not one commune's, and may fetch only from its own site."""
+    size, body = gzip_size(client, url)
+    html = body.decode("utf-8")
+    data = page_data(html)
+    assert {f["properties"]["ma"]: f["properties"]["ten"] for f in data["cac_tinh"]["features"]} == PROVINCE_NAMES
+    assert all(name in html for name in PROVINCE_NAMES.values())
+    assert html.count('"type":"Feature"') == 34 and "communes" not in data  # the 34 provinces, no commune geometry
+    assert not set(re.findall(r'"ma":"(\d{5})"', html)) & {r["code"] for r in COMMUNES}
+    assert "connect-src 'self'" in client.get(url).headers["content-security-policy"]
+    return size, data, html
+
+
+def test_national_map_opens_on_the_nation_small(client, national_db):
+    """/map on a store of `nongthon demo --national`: the 34 provinces and the national report of the year, within
+    300 KB gzip (the old page drew 3,321 schematic communes as one province: 1.9 MB)."""
+    size, data, html = check_national_page(client, "/map")
+    print(f"\nnational map page (schematic): {size:,} B gzip")
+    assert size <= MAP_BUDGET
+    assert data["mo_tinh"] is None and data["nam_mac_dinh"] == YEAR and data["cac_nam"] == [YEAR]
+    assert data["xa_url"] == "/api/layers/communes" and "ntmNational(" in html
+    store = Store.open(national_db)
+    ntm = ntm_xa(store)
+    store.close()
+    nation = data["theo_nam"][str(YEAR)]["toan_quoc"]
+    assert (nation["so_xa"], nation["dat_ntm"], nation["xa_co_so_lieu"]) == (len(XA), len(ntm), len(XA))
+    rows = data["theo_nam"][str(YEAR)]["tinh"]
+    assert sorted(rows) == sorted(PROVINCES)
+    assert rows["66"]["dat_ntm"] == 26 and rows["66"]["ty_le_ntm"] == round(26 / 88, 4)  # the profile's 26/88
+    assert all(rows[p]["dat_ntm"] == len(ntm & set(xa_of(p))) and rows[p]["so_xa"] == len(xa_of(p)) for p in PROVINCES)
+    assert [b["loai"] for b in data["bieu_ngu"]] == ["sample", "schematic"]
+    assert "<title>Nông thôn mới — Toàn quốc</title>" in html
+    assert page_data(client.get(f"/map?year={YEAR}").text) == data  # the year asked is the same page
+    later = page_data(client.get(f"/map?year={YEAR + 1}").text)  # a national year without data: offered, empty
+    assert later["cac_nam"] == [YEAR, YEAR + 1] and later["theo_nam"][str(YEAR + 1)]["toan_quoc"]["xa_co_so_lieu"] == 0
+
+
+def test_national_map_opens_on_one_province_and_refuses_another_code(client):
+    _, data, _ = check_national_page(client, "/map?province=66")
+    assert data["mo_tinh"] == "66"
+    assert page_data(client.get("/map?province=1").text)["mo_tinh"] == "01"
+    assert page_data(client.get("/map?province=all").text)["mo_tinh"] is None
+    r = client.get("/map?province=99")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "province=all" in r.text and all(f"{code} (" in r.text for code in PROVINCES)
+    assert client.get("/map?year=2024").status_code == 404  # before the new units: not a national year
+    assert client.get("/map?don_vi=cu").status_code == 422
+
+
+def test_national_map_in_english(client):
+    html = client.get("/map?lang=en").text
+    data = page_data(html)
+    assert data["ngon_ngu"] == "en" and data["ten_tinh"] == "Whole country"
+    assert "<title>New Rural Development — Whole country</title>" in html
+    words = data["kieu"]["chu"]
+    assert words["ve_toan_quoc"] == "← Whole country" and words["ty_le_xa_ntm"] == "Share of communes meeting the NTM standard"
+    assert words["cot_tinh"] == "Province / city" and words["phuong_dac_khu_khong_xet"] == "Wards, special zones (not assessed)"
+    assert data["theo_nam"][str(YEAR)]["ten_tieu_chi"]["1"] == "Planning"  # 51/2025, criterion 1: Quy hoạch
+    assert [b["chu"].split(".")[0] for b in data["bieu_ngu"]] == [
+        "SAMPLE DATA — not official figures",
+        "Schematic sketch — not the official boundaries",
+    ]
+    r = client.get("/map?province=99&lang=en")
+    assert r.status_code == 404 and "There is no province with code '99' among the 34 provinces" in unescape(r.text)
+
+
+def test_a_province_store_refuses_province_on_its_map(tmp_path):
+    with TestClient(create_app(tmp_path / "pu.db")) as c:
+        r = c.get("/map?province=66")
+    assert r.status_code == 422 and "province='66': chỉ dùng khi cơ sở dữ liệu theo dõi toàn quốc" in unescape(r.text)
+
+
+def test_national_map_on_the_real_boundaries_is_small(real_db):
+    """On the real boundaries of the 3,321 units the page carries the province layer (≈ 106 KB gzip alone)."""
+    with TestClient(create_app(real_db)) as c:
+        size, data, _ = check_national_page(c, "/map")
+    print(f"\nnational map page (real boundaries): {size:,} B gzip")
+    assert size <= MAP_BUDGET and data["so_do"] is False and [b["loai"] for b in data["bieu_ngu"]] == ["sample"]

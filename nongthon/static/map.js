@@ -9,7 +9,9 @@
  * (theo_nam[year].suy_ra) — never a tier — lists the former units in its popup and counts the states in the panel.
  * A served page links the same year in the other units (D.don_vi_khac: a relative link, ?year=…&don_vi=…).
  * Every word written here comes from the data: C.chu (maps.MAP_TEXT_VI in the page's language, D.ngon_ngu), its
- * {placeholders} filled by tx(), and the word tables of maps.map_style; this file holds no text of its own. */
+ * {placeholders} filled by tx(), and the word tables of maps.map_style; this file holds no text of its own.
+ * What the national page (static/national.js) shares with this one is window.ntmKit: the builders of elements and
+ * texts, a commune's words and popup. */
 (function () {
   "use strict";
 
@@ -30,15 +32,42 @@
   }
   function dash(x) { return x === null || x === undefined ? "—" : x; }
   function styled(e, style) { Object.keys(style).forEach(function (k) { e.style[k] = style[k]; }); return e; }
-
-  window.ntmMap = function (map, D) {
-    var C = D.kieu;
-    /* a text of the page's language (C.chu) with its {placeholders} filled from values */
+  /* the texts of a page's style C: tx, a text of the page's language (C.chu) with its {placeholders} filled from
+   * values; numbers with the page's decimal mark */
+  function texts(C) {
     function tx(key, values) {
       return C.chu[key].replace(/\{(\w+)\}/g, function (m, k) { return values && k in values ? String(values[k]) : m; });
     }
     function decimal(x, digits) { return x.toFixed(digits).replace(".", C.dau_thap_phan); }
-    function pct(x) { return decimal(100 * x, 1) + "%"; }
+    return { tx: tx, decimal: decimal, pct: function (x) { return decimal(100 * x, 1) + "%"; } };
+  }
+  /* a commune's tier in words and its popup, from its properties p (ma, ten, loai, du_dieu_kien, ten_huyen) and its
+   * state r in the year ({h, d, n, cd, ce, cn, qd}; none without data); names: the year's criterion names */
+  function communeWords(C, T, p, r, year) {
+    if (!p.du_dieu_kien) return T.tx("khong_xet", { loai: (C.unit_types[p.loai] || p.loai_ten).toLowerCase() });
+    if (!r || r.h === null) return T.tx("chua_co_so_lieu_nam", { nam: year });
+    return C.tier_words[r.h];
+  }
+  function communePopup(C, T, p, r, names, year, sampleLabel) {
+    function criteriaList(codes) {
+      return h.apply(null, ["ul", null].concat(codes.map(function (c) { return h("li", null, c + ". " + names[c]); })));
+    }
+    var div = h("div", { className: "ntm-popup" }, h("h4", null, p.ten), p.ten_huyen, h("br"), h("b", null, communeWords(C, T, p, r, year)));
+    if (p.du_dieu_kien && r && r.h !== null) {
+      div.append(T.tx("popup_dat", { d: r.d, n: r.n, nam: year }));
+      if (r.cd.length) div.append(h("br"), T.tx("tieu_chi_chua_dat"), criteriaList(r.cd));
+      if (r.ce.length) div.append(T.tx("chua_danh_gia"), criteriaList(r.ce));
+    }
+    if (r && r.cn) div.append(h("br"), T.tx("cong_nhan", { hang: C.tier_words[r.cn], quyet_dinh: r.qd }));
+    else if (p.du_dieu_kien) div.append(h("br"), T.tx("chua_cong_nhan", { nam: year }));
+    if (sampleLabel) div.append(h("br"), h("i", null, sampleLabel));
+    return div;
+  }
+  /* what the national page (static/national.js) draws with */
+  window.ntmKit = { h: h, esc: esc, dash: dash, styled: styled, texts: texts, communeWords: communeWords, communePopup: communePopup };
+
+  window.ntmMap = function (map, D) {
+    var C = D.kieu, T = texts(C), tx = T.tx, decimal = T.decimal, pct = T.pct;
     var state = { year: String(D.nam_mac_dinh), mode: "hang" };
     var empty = { xa: {}, huyen: {}, tinh: null, muc_tieu: [], ten_tieu_chi: {} };
     function yearData() { return D.theo_nam[state.year] || empty; }
@@ -65,11 +94,11 @@
       return { fillColor: color(f), fillOpacity: p.du_dieu_kien ? 0.85 : 0.55, color: "#555", weight: 0.6, dashArray: noData ? "3 3" : null };
     }
     function tierWords(p) {
-      if (!p.du_dieu_kien) return tx("khong_xet", { loai: (C.unit_types[p.loai] || p.loai_ten).toLowerCase() });
-      if (D.suy_ra) { var s = derived(p.ma); return s ? tx("suy_ra", { trang_thai: C.derived_words[s.s] }) : tx("chua_co_so_lieu_nam", { nam: state.year }); }
-      var r = xa(p.ma);
-      if (!r || r.h === null) return tx("chua_co_so_lieu_nam", { nam: state.year });
-      return C.tier_words[r.h];
+      if (D.suy_ra && p.du_dieu_kien) {
+        var s = derived(p.ma);
+        return s ? tx("suy_ra", { trang_thai: C.derived_words[s.s] }) : tx("chua_co_so_lieu_nam", { nam: state.year });
+      }
+      return communeWords(C, T, p, xa(p.ma), state.year);
     }
     function tooltip(layer) {
       var p = layer.feature.properties, r = xa(p.ma);
@@ -81,10 +110,6 @@
         if (state.mode !== "hang") div.append(h("br"), tx("tieu_chi_ten", { so: state.mode, ten: C.status_words[r.tc[state.mode] || "chua_danh_gia"] }));
       }
       return div;
-    }
-    function criteriaList(codes) {
-      var names = yearData().ten_tieu_chi;
-      return h.apply(null, ["ul", null].concat(codes.map(function (c) { return h("li", null, c + ". " + names[c]); })));
     }
     function derivedPopup(p) {
       var s = derived(p.ma);
@@ -99,18 +124,9 @@
       return div;
     }
     function popup(layer) {
-      var p = layer.feature.properties, r = xa(p.ma);
+      var p = layer.feature.properties;
       if (D.suy_ra && p.du_dieu_kien) return derivedPopup(p);
-      var div = h("div", { className: "ntm-popup" }, h("h4", null, p.ten), p.ten_huyen, h("br"), h("b", null, tierWords(p)));
-      if (p.du_dieu_kien && r && r.h !== null) {
-        div.append(tx("popup_dat", { d: r.d, n: r.n, nam: state.year }));
-        if (r.cd.length) div.append(h("br"), tx("tieu_chi_chua_dat"), criteriaList(r.cd));
-        if (r.ce.length) div.append(tx("chua_danh_gia"), criteriaList(r.ce));
-      }
-      if (r && r.cn) div.append(h("br"), tx("cong_nhan", { hang: C.tier_words[r.cn], quyet_dinh: r.qd }));
-      else if (p.du_dieu_kien) div.append(h("br"), tx("chua_cong_nhan", { nam: state.year }));
-      if (D.du_lieu_mau) div.append(h("br"), h("i", null, D.nhan_mau));
-      return div;
+      return communePopup(C, T, p, xa(p.ma), yearData().ten_tieu_chi, state.year, D.du_lieu_mau && D.nhan_mau);
     }
 
     var communes = L.geoJSON(D.communes, {
