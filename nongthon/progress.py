@@ -16,7 +16,7 @@ import pandas as pd
 from .province import Province
 from .reports import district_items
 from .scoring import TIER_RANK, commune_scores
-from .targets import TIERS, Milestone, Target, TargetSet, target_sets_for
+from .targets import TIERS, Milestone, Target, TargetSet, measure, target_sets_for
 
 MET, NOT_MET, NOT_EVALUATED = "dat", "khong_dat", "chua_danh_gia"
 
@@ -38,9 +38,10 @@ def target_state(target: Target, scores: pd.DataFrame, denominator: int) -> dict
         return {"ma": target.id, "mo_ta": target.mo_ta, "trang_thai": state, "so_xa_duoi": below, "xa_chua_co_so_lieu": missing}
     if target.kind == "described":  # not measurable from one province's xã (5 provinces completing the task)
         return {"ma": target.id, "mo_ta": target.mo_ta, "nam_muc_tieu": target.year, "trang_thai": NOT_EVALUATED, "ly_do": target.note}
-    count = share_of(scores, target.tier)
+    tiers = {t for t in (target.tier, target.of) if t is not None}
+    count, denominator, met = measure(target, {t: share_of(scores, t) for t in tiers}, denominator)  # the one rule
+    count, state = int(count), MET if bool(met) else NOT_MET
     if target.kind == "count":
-        state = MET if count >= target.count else NOT_MET
         return {
             "ma": target.id,
             "mo_ta": target.mo_ta,
@@ -50,10 +51,7 @@ def target_state(target: Target, scores: pd.DataFrame, denominator: int) -> dict
             "nam_muc_tieu": target.year,
             "trang_thai": state,
         }
-    if target.of is not None:  # a share of the xã at a lower tier ("10 % of the NTM xã"), not of every eligible xã
-        denominator = share_of(scores, target.of)
-    share = count / denominator if denominator else float("nan")
-    state = MET if share >= target.share - 1e-12 else NOT_MET
+    denominator = int(denominator)
     return {
         "ma": target.id,
         "mo_ta": target.mo_ta,
@@ -61,7 +59,7 @@ def target_state(target: Target, scores: pd.DataFrame, denominator: int) -> dict
         "so_xa": count,
         "mau_so": denominator,
         "mau_so_la": target.of,  # None: every eligible xã of the year; a tier: the xã at that tier or above
-        "ty_le": share,
+        "ty_le": count / denominator if denominator else float("nan"),
         "muc_tieu": target.share,
         "nam_muc_tieu": target.year,
         "trang_thai": NOT_EVALUATED if target.of is not None and not denominator else state,
