@@ -57,7 +57,9 @@ from .ogc import router as ogc_router
 from .settings import Settings
 
 YEAR_DOC = "Năm báo cáo (kỳ đánh giá). Mặc định: năm mới nhất có số liệu."
-UNITS_DOC = "cu (đơn vị trước 1/7/2025) hoặc moi (từ 1/7/2025; mặc định: đơn vị hiện nay của tỉnh). Mã GSO được dùng lại: cùng mã, hai đơn vị."
+UNITS_DOC = (
+    "cu (đơn vị trước 1/7/2025) hoặc moi (từ 1/7/2025; mặc định: đơn vị hiện nay của tỉnh). Mã GSO được dùng lại: cùng mã, hai đơn vị."
+)
 LAYER_UNITS_DOC = (
     "cu (đơn vị trước 1/7/2025) hoặc moi (từ 1/7/2025). Mặc định: đơn vị của năm. Năm đến 2025 với moi: xã mới với trạng thái "
     "suy ra từ các xã cũ (suy_ra: true, không phải hạng). Từ 2026 chỉ còn đơn vị mới: cu là lỗi 422."
@@ -286,7 +288,11 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     async def progress_route(request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: AsOf = None) -> Response:
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("progress", progress_report, y, as_of, version=version, province=cache.province_for(y))
+            return (
+                None
+                if y is None
+                else cache.document("progress", progress_report, y, as_of, version=version, province=cache.province_for(y))
+            )
 
         return await cached(request, read)
 
@@ -320,7 +326,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     async def projections_route(
         request: Request,
         horizon: int | None = Query(
-            None, description="Năm đích (mặc định: năm cuối của bộ tiêu chí của năm có số liệu mới nhất; 2030 với đơn vị mới, 2025 với đơn vị cũ)"
+            None,
+            description="Năm đích (mặc định: năm cuối của bộ tiêu chí của năm có số liệu mới nhất; 2030 với đơn vị mới, 2025 với đơn vị cũ)",
         ),
         runs: int = Query(1000, description="Số lần mô phỏng: 1–2000 khi không có mã truy cập, đến 10000 với quyền biên tập, quản trị"),
         start_year: int | None = Query(

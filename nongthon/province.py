@@ -39,7 +39,16 @@ from .units import COMMUNE_TYPES, ELIGIBLE_TYPE, PERIODS, Registry, load_registr
 #: the threshold key of a xã whose commune group is not set: it matches no group, only thresholds for every group ('*')
 UNGROUPED = "chua_xep_nhom"
 PROFILE_KEYS = (
-    "code", "name_vi", "period", "region", "tdmnpb_communes", "catalogs", "overrides", "commune_groups", "predecessors", "sample",
+    "code",
+    "name_vi",
+    "period",
+    "region",
+    "tdmnpb_communes",
+    "catalogs",
+    "overrides",
+    "commune_groups",
+    "predecessors",
+    "sample",
 )
 GROUP_COLUMNS = ["ma_xa", "nhom"]
 

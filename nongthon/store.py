@@ -727,9 +727,7 @@ class Store:
         return None
 
     # -- boundaries -----------------------------------------------------------------------------------
-    def add_boundary_layer(
-        self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str, period: str = "cu"
-    ) -> int:
+    def add_boundary_layer(self, features: dict[str, bytes], *, source: str, crs: str, author: str, report: str, period: str = "cu") -> int:
         """Store a boundary layer (unit code of ``period`` -> WKB in EPSG:4326) in one transaction; it becomes the
         current layer of that period."""
         with self.writing() as conn:

@@ -170,7 +170,9 @@ def test_one_file_holds_years_of_both_periods_each_row_checked_by_its_province(t
     s = Store.open(tmp_path / "s.db")
     s.set_deployment_profile("66")
     d = deployment_of(s)
-    good = "ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2024,ntm,17,dat\n22303,2026,ntm,10,khong_dat\n" + f"{old_dak_lak},2024,ntm,1,dat\n"
+    good = (
+        "ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2024,ntm,17,dat\n22303,2026,ntm,10,khong_dat\n" + f"{old_dak_lak},2024,ntm,1,dat\n"
+    )
     res = import_file(s, d, good.encode(), "hai-giai-doan.csv", author="t")
     names = {(r["ma_xa"], r["nam"]): r["ten_xa"] for r in res.report()["chi_tiet"]}
     assert names == {
