@@ -214,16 +214,24 @@ def commune_properties(
     return props, sample
 
 
-def district_properties(store: Store, province: Province, year: int, as_of: datetime | None = None) -> tuple[list[dict], bool]:
-    """Per district-level unit: eligible xã (registry and official), counts per tier, average criteria."""
+def district_properties(
+    store: Store, province: Province, year: int, as_of: datetime | None = None, current: pd.DataFrame | None = None
+) -> tuple[list[dict], bool]:
+    """Per district-level unit: eligible xã (registry and official), counts per tier, average criteria.
+    ``current``: the store's current results (every year), when the caller has read them already (the map reads
+    them once for all its years); else they are read here."""
     check_year(province, year)
-    results = store.current_results(as_of=as_of, years=[year])
+    if current is None:
+        results = store.current_results(as_of=as_of, years=[year])
+    else:
+        results = current[current["year"] == year]
     sample = bool(results["sample"].any())
     rep = standard_report(results, province, year, sample=sample).table.set_index("ma_don_vi")
     scores = commune_scores(results, province, years=[year])
     scores["district"] = scores["unit"].map(province.registry.units["district_code"])
     # a milestone is judged at its own year, so it needs the years up to the one shown
-    history = store.current_results(as_of=as_of, years=[y for y in province.catalogs.years() if y <= year])
+    years = [y for y in province.catalogs.years() if y <= year]
+    history = store.current_results(as_of=as_of, years=years) if current is None else current[current["year"].isin(years)]
     milestones = milestone_states_by_unit(history, province, year, scores)
     props = []
     for code, d in province.registry.districts().iterrows():

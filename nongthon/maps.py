@@ -580,7 +580,7 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True,
         target_sets = target_sets_for(province.code, y)
         by_year[str(y)] = {
             "xa": _commune_states(props, lang),
-            "huyen": {d["ma"]: d for d in district_properties(store, province, y)[0]},
+            "huyen": {d["ma"]: d for d in district_properties(store, province, y, current=results)[0]},
             "tinh": province_row,
             "muc_tieu": _target_states(year_scores, target_sets, province_row["mau_so"], lang),
             "ten_tieu_chi": _words(province.catalogs.for_year(y).criterion_names("ntm"), lang),
