@@ -509,12 +509,35 @@ def _derived_states(props: list[dict], lang: str = DEFAULT) -> dict[str, dict]:
     return out
 
 
+def _page(
+    reg: Registry, layer: BoundaryLayer, features: tuple, year: int, by_year: dict, sample: bool, banners: list[dict], lang: str, **own
+) -> dict:
+    """What every province page carries (its units, years, banners, words), with its ``own`` members."""
+    communes, districts, bounds = features
+    return {
+        "ten_tinh": reg.province_name,
+        "nam_mac_dinh": year,
+        "cac_nam": [int(y) for y in by_year],
+        "bounds": bounds,
+        "communes": communes,
+        "districts": districts,
+        "theo_nam": by_year,
+        **own,
+        "du_lieu_mau": sample,
+        "nhan_mau": translate(SAMPLE_LABEL_VI, lang),
+        "so_do": layer.schematic,
+        "nguon_ranh_gioi": layer.source,
+        "bieu_ngu": banners,
+        "ngon_ngu": lang,
+        "kieu": map_style(lang),
+    }
+
+
 def _derived_map_data(store: Store, province: Province, year: int, forecast: bool, lang: str = DEFAULT) -> dict:
     """The page of a year up to 2025 in the new units: the new province's units, every year of the old province
     with data, each new xã's derived state per year; no tiers, targets nor forecast (a derived state is none)."""
     reg = new_units_province(province).registry
     layer = current_layer(store, reg)
-    communes, districts, bounds = _features(layer, reg)
     years = sorted(set(store.years_with_data()).intersection(province.catalogs.years()) | {year})
     by_year, sample = {}, False
     for y in years:
@@ -532,27 +555,21 @@ def _derived_map_data(store: Store, province: Province, year: int, forecast: boo
         }
     banners = _banners(sample, layer, lang)
     banners.insert(int(sample), {"loai": "derived", "chu": translate(DERIVED_BANNER_VI, lang)})
-    return {
-        "ten_tinh": reg.province_name,
-        "nam_mac_dinh": year,
-        "cac_nam": years,
-        "bounds": bounds,
-        "communes": communes,
-        "districts": districts,
-        "theo_nam": by_year,
-        "du_bao_url": None,
-        "don_vi": "moi",
-        "don_vi_khac": None if forecast else "cu",  # a served page links the old units; a saved file has no server
-        "suy_ra": True,
-        "ghi_chu_suy_ra": translate(DERIVED_BANNER_VI, lang),
-        "du_lieu_mau": sample,
-        "nhan_mau": translate(SAMPLE_LABEL_VI, lang),
-        "so_do": layer.schematic,
-        "nguon_ranh_gioi": layer.source,
-        "bieu_ngu": banners,
-        "ngon_ngu": lang,
-        "kieu": map_style(lang),
-    }
+    return _page(
+        reg,
+        layer,
+        _features(layer, reg),
+        year,
+        by_year,
+        sample,
+        banners,
+        lang,
+        du_bao_url=None,
+        don_vi="moi",
+        don_vi_khac=None if forecast else "cu",  # a served page links the old units; a saved file has no server
+        suy_ra=True,
+        ghi_chu_suy_ra=translate(DERIVED_BANNER_VI, lang),
+    )
 
 
 def map_data(store: Store, province: Province, year: int, forecast: bool = True, don_vi: str | None = None, lang: str = DEFAULT) -> dict:
@@ -566,7 +583,6 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True,
         return _derived_map_data(store, province, year, forecast, lang)
     reg = province.registry
     layer = current_layer(store, reg)
-    communes, districts, bounds = _features(layer, reg)
     results = store.current_results()
     years = _years(results, province, year)
     scores = commune_scores(results, province, years=years)
@@ -587,27 +603,21 @@ def map_data(store: Store, province: Province, year: int, forecast: bool = True,
         }
         if forecast:
             by_year[str(y)]["du_bao"] = forecasts[str(y)]
-    return {
-        "ten_tinh": reg.province_name,
-        "nam_mac_dinh": year,
-        "cac_nam": years,
-        "bounds": bounds,
-        "communes": communes,
-        "districts": districts,
-        "theo_nam": by_year,
-        "du_bao_url": None if forecast else f"{FORECAST_PATH}?year={year}",
-        "don_vi": units,
+    return _page(
+        reg,
+        layer,
+        _features(layer, reg),
+        year,
+        by_year,
+        sample,
+        _banners(sample, layer, lang),
+        lang,
+        du_bao_url=None if forecast else f"{FORECAST_PATH}?year={year}",
+        don_vi=units,
         # a served page of the old units links the same year in the new units; a saved file has no server to ask
-        "don_vi_khac": "moi" if units == "cu" and not forecast else None,
-        "suy_ra": False,
-        "du_lieu_mau": sample,
-        "nhan_mau": translate(SAMPLE_LABEL_VI, lang),
-        "so_do": layer.schematic,
-        "nguon_ranh_gioi": layer.source,
-        "bieu_ngu": _banners(sample, layer, lang),
-        "ngon_ngu": lang,
-        "kieu": map_style(lang),
-    }
+        don_vi_khac="moi" if units == "cu" and not forecast else None,
+        suy_ra=False,
+    )
 
 
 # ---- the national page ---------------------------------------------------------------------------------------
