@@ -247,7 +247,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     async def summary_route(request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: AsOf = None) -> Response:
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("summary", summary, y, as_of, version=version, province=cache.province_for(y))
+            return None if y is None else cache.year_document("summary", summary, y, as_of, version=version)
 
         return await cached(request, read)
 
@@ -275,7 +275,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             if y is None:
                 return None
             units_for_year(y, don_vi)  # the units rule (from 2026 only the new units) before the year's province
-            return cache.document("history_units", history_units, y, don_vi, as_of, version=version, province=cache.province_for(y))
+            return cache.year_document("history_units", history_units, y, don_vi, as_of, version=version)
 
         return await cached(request, read)
 
@@ -288,11 +288,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
     async def progress_route(request: Request, year: int | None = Query(None, description=YEAR_DOC), as_of: AsOf = None) -> Response:
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return (
-                None
-                if y is None
-                else cache.document("progress", progress_report, y, as_of, version=version, province=cache.province_for(y))
-            )
+            return None if y is None else cache.year_document("progress", progress_report, y, as_of, version=version)
 
         return await cached(request, read)
 
@@ -353,11 +349,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
 
         # the province of the horizon's period (a horizon no catalogue covers: today's, whose check names the years);
         # no horizon: the province of the latest year with data, to the last year of its catalogues
-        if horizon is None:
-            latest = await run_in_threadpool(cache.default_year)
-            of_horizon = deployment.province_for(latest) if latest in deployment.years() else deployment.current
-        else:
-            of_horizon = deployment.province_for(horizon) if horizon in deployment.years() else deployment.current
+        year = horizon if horizon is not None else await run_in_threadpool(cache.default_year)
+        of_horizon = deployment.province_for(year) if year in deployment.years() else deployment.current
         depends = await run_in_threadpool(prepare)
         try:
             payload = await jobs.document(
@@ -403,9 +396,8 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
             if y is None:
                 return None
             units = layer_units(y, don_vi)  # the units rule (from 2026 only the new units) before the year's province
-            of_year = cache.province_for(y)
             page = "text/html; charset=utf-8"
-            return cache.document("map", map_html, y, False, units, language, media_type=page, version=version, province=of_year)
+            return cache.year_document("map", map_html, y, False, units, language, media_type=page, version=version)
 
         return await cached(request, read, own)
 
@@ -421,7 +413,7 @@ def create_app(db: str | Path | None = None, province: Province | None = None, s
 
         def read(version: tuple | None) -> Payload | None:
             y = year_or_latest(year, version)
-            return None if y is None else cache.document("map_forecast", map_forecasts, y, version=version, province=cache.province_for(y))
+            return None if y is None else cache.year_document("map_forecast", map_forecasts, y, version=version)
 
         return await cached(request, read)
 

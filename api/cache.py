@@ -318,6 +318,19 @@ class LayerCache:
 
         return self._cached(key, self.version(), build)
 
+    def year_document(
+        self,
+        name: str,
+        builder,
+        year: int,
+        *args,
+        media_type: str = "application/json",
+        version: tuple | None = None,  # noqa: ANN001
+    ) -> Payload | None:
+        """``document`` of one reporting year, built with the province of that year's period (UnknownYear, naming
+        the years there are, for any other year)."""
+        return self.document(name, builder, year, *args, media_type=media_type, version=version, province=self.province_for(year))
+
     def _properties(self, key: tuple, versions: tuple, province: Province, builder, *args):  # noqa: ANN001, ANN202
         """Properties are shared by every detail of a layer: built once per results version, the
         ``max_properties`` most recently used kept."""
