@@ -313,13 +313,22 @@ def cpu_figures(client: httpx.Client, rounds: int, n: int, pages: bool) -> dict:
             "map": ("/map", gz, 200),
             "map_floor": ("/floor/map", gz, 200),
         }
+    return interleaved(client, cases, rounds, n)
+
+
+def interleaved(client: httpx.Client, cases: dict, rounds: int, n: int, extra: dict | None = None) -> dict[str, float]:
+    """Median server CPU per request (ms) of each case ``name: (url, headers, status)``, after a warm-up, the cases
+    measured in turn, forwards and backwards on alternate rounds (a real route and its floor see the same load);
+    ``extra``: more measures, ``name: function() -> ms``, taken once per round."""
     for url, headers, status in cases.values():  # warm up
         for _ in range(max(10, n // 10)):
             get(client, url, headers, status)
-    per_round: dict[str, list[float]] = {k: [] for k in cases}
+    per_round: dict[str, list[float]] = {k: [] for k in [*cases, *(extra or {})]}
     for r in range(rounds):
         for name in cases if r % 2 == 0 else reversed(cases):
             per_round[name].append(cpu_ms(client, *cases[name], n))
+        for name, measure in (extra or {}).items():
+            per_round[name].append(measure())
     return {name: statistics.median(v) for name, v in per_round.items()}
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ COMMUNES_URL = f"/api/layers/communes?year={YEAR}&province=all"
 PROVINCES_URL = f"/api/layers/provinces?year={YEAR}"
 SUMMARY_URL = f"/api/national/summary?year={YEAR}"
 
-from bench_layers import capture, cpu_ms, floor_app, free_port, get, wait_for  # noqa: E402 - the same floor and clock
+from bench_layers import capture, floor_app, free_port, interleaved, wait_for  # noqa: E402 - the same floor and clock
 
 from api.cache import LayerCache  # noqa: E402
 from api.national import National  # noqa: E402
@@ -160,17 +159,10 @@ def http_figures(db: Path, rounds: int, n: int) -> dict:
                 "summary": (SUMMARY_URL, gz, 200),
                 "summary_floor": ("/floor/summary", gz, 200),
             }
-            for url, headers, status in cases.values():  # warm up
-                for _ in range(max(10, n // 10)):
-                    get(client, url, headers, status)
-            per_round: dict[str, list[float]] = {k: [] for k in cases}
-            for r in range(rounds):
-                for name in cases if r % 2 == 0 else reversed(cases):
-                    per_round[name].append(cpu_ms(client, *cases[name], n))
+            cpu = interleaved(client, cases, rounds, n)
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    cpu = {name: statistics.median(v) for name, v in per_round.items()}
     out = {f"{k}_cpu_ms": round(v, 4) for k, v in cpu.items()}
     print(f"Server CPU per request, median of {rounds} rounds × {n} requests (one client, keep-alive, sequential)")
     for real, floor in (

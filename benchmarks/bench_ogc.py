@@ -28,7 +28,6 @@ import argparse
 import gzip
 import itertools
 import json
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +43,7 @@ ITEMS = "/ogc/collections/communes-all/items"
 ITEMS_URL = f"{ITEMS}?offset={OFFSET}&limit={LIMIT}"
 GOAL = 1.5
 
-from bench_layers import capture, cpu_ms, free_port, get, server_cpu, wait_for  # noqa: E402 - the same floor and clock
+from bench_layers import capture, free_port, get, interleaved, server_cpu, wait_for  # noqa: E402 - the same floor and clock
 from bench_national import NATIONAL_GPKG, build_db, serve  # noqa: E402 - the same store and server
 
 from nongthon.national import national_registry  # noqa: E402
@@ -71,10 +70,6 @@ def http_figures(db: Path, rounds: int, n: int) -> dict:
                 "items_not_modified": (ITEMS_URL, {**gz, "If-None-Match": etag}, 304),
                 "floor_not_modified": ("/floor/items", {**gz, "If-None-Match": etag}, 304),
             }
-            for url, headers, status in cases.values():  # warm up
-                for _ in range(max(10, n // 10)):
-                    get(client, url, headers, status)
-            per_round: dict[str, list[float]] = {k: [] for k in [*cases, "new_page"]}
 
             def new_pages() -> float:
                 """Server CPU per request, in ms, over ``n`` pages never asked before."""
@@ -83,14 +78,10 @@ def http_figures(db: Path, rounds: int, n: int) -> dict:
                     get(client, f"{ITEMS}?offset={next(offsets)}&limit={LIMIT}", gz, 200)
                 return (server_cpu(client) - before) / n * 1000
 
-            for r in range(rounds):
-                for name in cases if r % 2 == 0 else reversed(cases):
-                    per_round[name].append(cpu_ms(client, *cases[name], n))
-                per_round["new_page"].append(new_pages())
+            cpu = interleaved(client, cases, rounds, n, {"new_page": new_pages})
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    cpu = {name: statistics.median(v) for name, v in per_round.items()}
     out = {f"{k}_cpu_ms": round(v, 4) for k, v in cpu.items()}
     out |= {
         "offset": OFFSET,
