@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from nongthon.accounts import AccountError, NotAllowed, NotAuthenticated
 from nongthon.entries import PreconditionFailed
-from nongthon.errors import CatalogError, ImportRejected, InvalidParameter, NongthonError, StoreError, UnknownUnit, UnknownYear
+from nongthon.errors import CatalogError, ImportRejected, InvalidParameter, NongthonError, StoreError, UnknownUnit, UnknownYear, clip
 from nongthon.lang import DEFAULT, LANGS, check_lang, translate
 from nongthon.layers import UnknownCriterion, UnknownDetail
 from nongthon.store import StaleVersion
@@ -156,6 +156,7 @@ async def server_error(request: Request, _exc: Exception) -> Response:
 EXPECTED_VI = {
     "int_parsing": "phải là số nguyên (ví dụ 2023)",
     "int_type": "phải là số nguyên (ví dụ 2023)",
+    "int_parsing_size": "phải là số nguyên (ví dụ 2023)",  # digits beyond what a number may have
     "datetime_parsing": "phải là thời điểm ISO 8601, ví dụ 2024-06-30T00:00:00Z",
     "datetime_from_date_parsing": "phải là thời điểm ISO 8601, ví dụ 2024-06-30T00:00:00Z",
     "missing": "là bắt buộc",
@@ -168,8 +169,8 @@ async def validation_error(request: Request, exc: RequestValidationError) -> Res
         where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body"))
         value = e.get("input")
         expected = EXPECTED_VI.get(e.get("type", ""), e.get("msg", ""))
-        problems.append(translate(f"tham số {where}={value!r}: {expected}", lang))
-        details.append({"tham_so": where, "gia_tri": None if value is None else str(value), "yeu_cau": translate(expected, lang)})
+        problems.append(translate(f"tham số {where}={clip(repr(value))}: {expected}", lang))  # an echoed value is cut
+        details.append({"tham_so": where, "gia_tri": None if value is None else clip(str(value)), "yeu_cau": translate(expected, lang)})
     return answer(request, 422, {"loi": "; ".join(problems), "chi_tiet": details})
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from .criteria import TIER_CODES, TIER_WORDS
 from .crosswalk import table, table_pairs
-from .errors import CatalogError, InvalidParameter
+from .errors import CatalogError, InvalidParameter, clip
 from .province import Province, load_province
 from .sample import SAMPLE_LABEL_VI
 from .scoring import TIER_RANK, commune_scores, recognised_tiers
@@ -76,7 +76,7 @@ def units_for_year(year: int, don_vi: str | None = None) -> str:
         return period
     if don_vi not in PERIODS:
         allowed = "; ".join(f"{p.code} ({p.label_vi})" for p in PERIODS.values())
-        raise InvalidParameter(f"don_vi={don_vi!r} không hợp lệ; cho phép: {allowed}.")
+        raise InvalidParameter(f"don_vi={clip(repr(don_vi))} không hợp lệ; cho phép: {allowed}.")
     if don_vi == "cu" and period == "moi":
         raise InvalidParameter(
             f"don_vi=cu không dùng được cho năm {year}: {UNITS_RULE_VI} (don_vi=moi); đơn vị cũ (trước 1/7/2025) chỉ có cho các năm đến 2025."

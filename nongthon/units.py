@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .errors import InvalidParameter, UnknownUnit
+from .errors import InvalidParameter, UnknownUnit, clip
 from .text import fold, nfc
 
 GEODATA = Path(__file__).resolve().parent.parent / "geodata"
@@ -71,7 +71,7 @@ def period_of_date(day: date | datetime | str) -> str:
 def check_period(period: str) -> str:
     if period not in PERIODS:
         allowed = "; ".join(f"{p.code} ({p.label_vi})" for p in PERIODS.values())
-        raise InvalidParameter(f"Giai đoạn {period!r} không có; chỉ nhận: {allowed}.")
+        raise InvalidParameter(f"Giai đoạn {clip(repr(period))} không có; chỉ nhận: {allowed}.")
     return period
 
 

@@ -335,3 +335,23 @@ def test_ogc_as_of_is_a_moment_never_a_number(office, path):
         r = office.get(url, params={**OGC_AS_OF_ROUTES[path], "as_of": value})
         assert r.status_code == 400, (value, r.status_code)
         assert r.json()["code"] == "InvalidParameterValue" and f"as_of={value!r}" in r.json()["loi"] and "ISO 8601" in r.json()["loi"]
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("/api/layers/communes?year=2024&don_vi=" + "m" * 10_000, "don_vi="),
+        ("/api/communes/22303?don_vi=" + "ú" * 1_000, "Giai đoạn"),
+        ("/api/map/du-bao?year=" + "9" * 5_000, "tham số year="),
+        ("/api/national/summary?year=" + "9" * 5_000, "tham số year="),
+        ("/api/projections?horizon=" + "9" * 5_000, "tham số horizon="),
+    ],
+)
+def test_a_huge_value_is_echoed_cut_and_named_in_vietnamese(office, url, named):
+    """A value of thousands of characters costs a short answer: the parameter named, the value cut to 60 characters
+    (errors.VALUE_CHARS) and marked …, what is allowed in Vietnamese — never the value sent back whole."""
+    r = office.get(url)
+    assert r.status_code == 422 and len(r.content) < 1_000, (r.status_code, len(r.content))
+    loi = r.json()["loi"]
+    assert named in loi and "…" in loi and "Unable" not in loi  # not pydantic's English
+    assert any(word in loi for word in ("không hợp lệ", "không có", "phải là số nguyên"))
