@@ -229,11 +229,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not args.file.exists():
         print(translate(f"Không tìm thấy tệp {args.file}", args.lang), file=sys.stderr)
         return 1
-    store = _open(args.db)
-    if args.tinh is not None:
-        from .deployment import load_deployment
+    from .deployment import load_deployment
 
-        store.set_deployment_profile(load_deployment(args.tinh).profile)  # refused when the store follows another
+    asked = load_deployment(args.tinh) if args.tinh is not None else None  # an unknown profile: refused before any file is made
+    store = _open(args.db)
+    if asked is not None:
+        store.set_deployment_profile(asked.profile)  # refused when the store follows another
     province = deployment_of(store)  # each row's year (and old unit) picks its province
     try:
         data = read_file(args.file)

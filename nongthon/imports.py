@@ -198,7 +198,7 @@ def validate_by_province(df: pd.DataFrame, source: str, target: Province | Deplo
     """``validate_rows`` with the province each row belongs to. For a deployment that follows a province through
     time, a row's year picks the period, and in the old units its code picks the predecessor whose unit it is (the
     former Đắk Lắk's xã are checked with its own profile); a row whose year no catalogue covers is checked with
-    today's province, whose message names the years. Every problem of every part is reported at once, in file
+    today's province, and the message names every year of the deployment. Every problem of every part is reported at once, in file
     order; nothing is written unless all parts pass."""
     if isinstance(target, Province):
         return validate_rows(df, source, target)
@@ -216,9 +216,10 @@ def validate_by_province(df: pd.DataFrame, source: str, target: Province | Deplo
                 owner[old & df["ma_xa"].isin(p.registry.communes().index)] = p.profile
     parts, errors, total, groups = [], [], 0, {}
     by_profile = {p.profile: p for p in target.provinces}
+    years_text = ", ".join(p.catalogs.years_text() for p in target.served())
     for profile, rows in df.groupby(owner, sort=False):
         try:
-            parts.append(validate_rows(rows, source, by_profile[profile]))
+            parts.append(validate_rows(rows, source, by_profile[profile], years_text=years_text))
         except ImportRejected as exc:
             if len(set(owner)) == 1:
                 raise

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .criteria import Catalog, CatalogSet, Checker, catalog_set, load_catalog, read_yaml
-from .errors import CatalogError, NongthonError
+from .errors import CatalogError, NongthonError, clip
 from .units import COMMUNE_TYPES, ELIGIBLE_TYPE, PERIODS, Registry, load_registry, period_of_year
 
 #: the threshold key of a xã whose commune group is not set: it matches no group, only thresholds for every group ('*')
@@ -120,9 +120,9 @@ def profile_ids() -> list[str]:
 def load_province(profile: str = "54") -> Province:
     """A profile shipped with the package, by id: ``<code>`` or ``<code>-<period>`` (the file's name)."""
     profile = str(profile)
+    if profile not in profile_ids():  # only the files there are: no path is ever built from what was asked
+        raise CatalogError(f"Không có hồ sơ tỉnh {clip(repr(profile))} (nongthon/provinces/); có: {', '.join(profile_ids())}")
     path = Path(str(resources.files(__package__).joinpath("provinces", f"{profile}.yaml")))
-    if "/" in profile or "\\" in profile or not path.exists():
-        raise CatalogError(f"Không có hồ sơ tỉnh {profile!r} (nongthon/provinces/{profile}.yaml); có: {', '.join(profile_ids())}")
     province = load_province_file(path)
     code, _, period = profile.partition("-")
     if province.code != code or (period and province.period != period):

@@ -81,7 +81,9 @@ def check_size(nbytes: int, source: str) -> None:
         raise ImportRejected(source, [RowError(0, "(tệp)", f"{nbytes} byte", f"tệp quá lớn; tối đa {MAX_BYTES // (1024 * 1024)} MB")])
 
 
-def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: list[RowError] | None = None) -> pd.DataFrame:
+def validate_rows(
+    df: pd.DataFrame, source: str, province: Province, errors: list[RowError] | None = None, years_text: str | None = None
+) -> pd.DataFrame:
     """Validate results in the long format — columns ma_xa, nam, bo_tieu_chi, tieu_chi, ket_qua (strings)
     and ``row`` — and return them ready for the store, or raise ImportRejected listing every problem (those
     passed in ``errors`` too). Optional columns ``sheet`` and ``col_<column>`` say where a value stands in a
@@ -89,15 +91,17 @@ def validate_rows(df: pd.DataFrame, source: str, province: Province, errors: lis
 
     However many rows are wrong, the work is a few vectorised steps per check (no Python step per error),
     and the rejection lists the first MAX_LISTED errors in file order, with the total and a count per
-    column and kind of error."""
+    column and kind of error. ``years_text``: the years a file may hold, when more than the province's (a
+    deployment's several provinces); a year outside them is named with it."""
     found = _Errors(errors)
+    years_text = years_text or province.catalogs.years_text()
     if df.empty and not found:
         raise ImportRejected(source, [RowError(0, "(tệp)", "", "không có dòng kết quả nào")])
     # district-level criteria (320/QĐ-TTg) are recorded for the district-level unit, by its 3-digit code
     district = df["bo_tieu_chi"].isin(DISTRICT_SET_CODES)
-    parts = [_commune_rows(df[~district], province, found)] if (~district).any() else []
+    parts = [_commune_rows(df[~district], province, found, years_text)] if (~district).any() else []
     if district.any():
-        parts.append(_district_rows(df[district], province, found))
+        parts.append(_district_rows(df[district], province, found, years_text))
     if found:
         raise found.rejected(source)
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
@@ -181,12 +185,12 @@ class _Results:
     ok: pd.Series  # a word or a number
 
 
-def _commune_rows(df: pd.DataFrame, province: Province, errors: _Errors) -> pd.DataFrame:
+def _commune_rows(df: pd.DataFrame, province: Province, errors: _Errors, years_text: str) -> pd.DataFrame:
     """The rows of the commune-level sets (ntm, nang_cao, kieu_mau): each step flags its own errors; the
     rows that passed every step are returned."""
     flag = _Flag(df, errors)
     unit_ok = _check_units(df, province, flag)
-    year, catalog = _check_years(df, province, flag)
+    year, catalog = _check_years(df, province, flag, years_text)
     set_ok = _check_sets(df, province, catalog, flag)
     res = _read_results(df, flag)
     level, kind, measure = _resolve_items(df, province, catalog, set_ok, res, flag)
@@ -271,14 +275,14 @@ def former_unit_messages(province_code: str) -> dict[str, str]:
     return out
 
 
-def _check_years(df: pd.DataFrame, province: Province, flag: _Flag) -> tuple[pd.Series, pd.Series]:
+def _check_years(df: pd.DataFrame, province: Province, flag: _Flag, years_text: str) -> tuple[pd.Series, pd.Series]:
     """nam: a year covered by a catalogue. Returns the year and the id of its catalogue (None if not covered)."""
     year_ok = _fullmatch(df["nam"], r"[0-9]{4}")
     year = pd.to_numeric(df["nam"].where(year_ok), errors="coerce")
     ids = {y: province.catalogs.for_year(int(y)).id for y in year.dropna().unique() if province.catalogs.covers(int(y))}
     catalog = year.map(ids)  # None where the year is not covered
     covered = catalog.notna()
-    flag(~covered, "nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {province.catalogs.years_text()}")
+    flag(~covered, "nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {years_text}")
     return year, catalog
 
 
@@ -455,7 +459,7 @@ def _check_duplicates(keyed: pd.DataFrame, errors: _Errors) -> None:
     )
 
 
-def _district_rows(df: pd.DataFrame, province: Province, errors: _Errors) -> pd.DataFrame:
+def _district_rows(df: pd.DataFrame, province: Province, errors: _Errors, years_text: str) -> pd.DataFrame:
     """Rows of the district-level sets: ma_xa holds a district-level code, ket_qua đạt / không đạt."""
     reg = province.registry
     out = []
@@ -469,7 +473,7 @@ def _district_rows(df: pd.DataFrame, province: Province, errors: _Errors) -> pd.
         code, set_code = r["ma_xa"], r["bo_tieu_chi"]
         year = int(r["nam"]) if str(r["nam"]).isascii() and str(r["nam"]).isdigit() else None  # not ²⁰²³
         if year is None or not province.catalogs.covers(year):
-            err("nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {province.catalogs.years_text()}")
+            err("nam", f"năm phải là số nguyên có bộ tiêu chí áp dụng: {years_text}")
             continue
         cat = province.catalogs.for_year(year)
         spec = cat.district_sets.get(set_code)

@@ -188,3 +188,31 @@ def test_one_file_holds_years_of_both_periods_each_row_checked_by_its_province(t
     assert rows == [(2, "tieu_chi"), (3, "tieu_chi"), (4, "ma_xa")]  # qd51 has 10 criteria, qd318 19; 22042 is no more
     assert "Phường Bình Kiến (22045)" in exc.value.errors[2].message
     s.close()
+
+
+@pytest.mark.parametrize("asked", ["../54", "x/y", "6" * 5000, "54\x00", "66-moi"])
+def test_a_profile_is_one_of_the_files_there_are(asked, tmp_path, capsys):
+    """A profile id is never made into a path: anything but 54, 66, 66-cu is refused, named (cut to 60 characters)
+    with the ids there are — and `nongthon import --tinh` refuses it before any database file is made."""
+    with pytest.raises(CatalogError, match="có: 54, 66, 66-cu") as exc:
+        load_province(asked)
+    assert len(str(exc.value)) < 200
+    db = tmp_path / "never.db"
+    csv_file = tmp_path / "r.csv"
+    csv_file.write_text("ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2026,ntm,1,dat\n", encoding="utf-8")
+    assert main(["--db", str(db), "import", str(csv_file), "--tinh", asked]) == 1
+    assert not db.exists() and "có: 54, 66, 66-cu" in capsys.readouterr().err
+
+
+def test_a_year_no_province_of_the_deployment_covers_is_named_with_every_year_it_has(tmp_path):
+    from nongthon.imports import import_file
+
+    s = Store.open(tmp_path / "s.db")
+    s.set_deployment_profile("66")
+    bad = "ma_xa,nam,bo_tieu_chi,tieu_chi,ket_qua\n22303,2031,ntm,1,dat\n22303,2024,ntm,1,dat\n"
+    with pytest.raises(ImportRejected) as exc:
+        import_file(s, deployment_of(s), bad.encode(), "nam.csv", author="t")
+    [e] = exc.value.errors
+    assert (e.row, e.column) == (2, "nam")
+    assert e.message.endswith("2016–2021 (qd1980-2016), 2022–2025 (qd318-2022), 2026–2030 (qd51-2025)")
+    s.close()
